@@ -1,0 +1,31 @@
+# `make run` and `make test` each set everything up on a fresh machine.
+# shap >= 0.52 needs Python 3.12+: use $(PYTHON) if given, else the first
+# python3.13 / python3.12 that runs, else one installed by pyenv.
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTHON ?= $(shell for p in python3.13 python3.12 \
+              $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
+              $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
+          done)
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench clean
+
+run: $(STAMP)
+	$(BIN)/predbot serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "predbot needs Python 3.12 or newer (python3.12, or pyenv install 3.12)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
