@@ -1,0 +1,199 @@
+"""What a message means, and the one Reply every channel renders.
+
+`Bot.handle` is the only place that decides what a message means: it parses
+the text, finds the model, scores, and builds a channel-neutral Reply.
+Problems come back as Reply values with a message for people; an unexpected
+failure is logged with its traceback and answered with a short apology.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+
+import parser as commands
+from bot import reply
+from bot.help import help_text
+from bot.present import example_command, field_reply, inputs_text, row_reply, value_text
+from scoring.model import Model
+from scoring.problems import Problem
+from scoring.registry import Registry
+from scoring.score import score
+
+log = logging.getLogger(__name__)
+
+MAX_ROWS = 50
+TOP_K = 3
+
+
+class Bot:
+    def __init__(self, registry: Registry, max_rows: int = MAX_ROWS) -> None:
+        self.registry = registry
+        self.max_rows = max_rows
+
+    def handle(self, text: str, sender: reply.Sender | None = None,
+               attachments: Sequence[reply.Attachment] = ()) -> reply.Reply:
+        try:
+            return self._handle(text, attachments)
+        except Exception:  # noqa: BLE001 - the user gets an apology, the log gets the traceback
+            log.exception("unexpected failure answering %r", text[:200])
+            return refused("Sorry, something went wrong on our side while answering that. "
+                           "The bot's owner can find the details in the log.", "internal")
+
+    def _handle(self, text: str, attachments: Sequence[reply.Attachment]) -> reply.Reply:
+        command = commands.parse(text)
+        match command:
+            case commands.ParseError():
+                return parse_error(command)
+            case commands.Predict():
+                return self.predict(command, text)
+            case commands.WhatIf():
+                return self.whatif(command, text)
+            case commands.Explain():
+                return self.explain(command.model)
+            case commands.Schema():
+                return self.schema(command.model)
+            case commands.Models():
+                return self.models()
+            case commands.Help():
+                return reply.Reply(reply.Status.OK, reply.Help(help_text(command.topic, self.registry)))
+        raise TypeError(f"no handler for {command!r}")
+
+    def model(self, name: str | None) -> Model | reply.Reply:
+        found = self.registry.get(name)
+        return refused(found.message, found.label) if isinstance(found, Problem) else found
+
+    def predict(self, command: commands.Predict, text: str) -> reply.Reply:
+        model = self.model(command.model)
+        if isinstance(model, reply.Reply):
+            return model
+        if len(command.rows) > self.max_rows:
+            return refused(f"That is {len(command.rows)} rows; one message takes up to {self.max_rows}. "
+                           "Send the rest as a CSV file.", "too_many_rows", model)
+        named = [self.named_row(model, row) for row in command.rows]
+        rows_in = [{} if isinstance(r, Problem) else r for r in named]
+        results = score(model, rows_in, TOP_K)
+        rows = []
+        for source, named_row, result in zip(command.rows, named, results):
+            shown = text[source.span.start:source.span.end].strip()
+            if isinstance(named_row, Problem):
+                rows.append(reply.Row(inputs=shown, reason=named_row.message))
+            else:
+                rows.append(row_reply(model, result, shown))
+        status = reply.Status.OK if any(r.ok for r in rows) else reply.Status.NOT_PREDICTED
+        scale = next((r.scale for r in results if r.ok and r.scale), "")
+        return answer(status, reply.Prediction(tuple(rows), scale), model)
+
+    def named_row(self, model: Model, row: commands.Row) -> dict[str, object] | Problem:
+        if row.items and isinstance(row.items[0], commands.Value):
+            return model.schema.name_positional([plain(v) for v in row.items])
+        return {pair.key: plain(pair.value) for pair in row.items}
+
+    def whatif(self, command: commands.WhatIf, text: str) -> reply.Reply:
+        model = self.model(command.model)
+        if isinstance(model, reply.Reply):
+            return model
+        base = self.named_row(model, command.base)
+        if isinstance(base, Problem):
+            return not_predicted(base.message, model)
+        changes = {pair.key: plain(pair.value) for pair in command.changes.items
+                   if isinstance(pair, commands.Pair)}
+        if not changes:
+            return not_predicted("Say what to change after '->', e.g. `-> income=80000`.", model)
+        after = {canonical(model, k): v for k, v in base.items()}
+        for key, value in changes.items():
+            feature = model.schema.feature(key)
+            if isinstance(feature, Problem):
+                return not_predicted(feature.message, model)
+            after[feature.name] = value
+        everything = len(model.schema.features)
+        before_result, after_result = score(model, [base, after], everything)
+        before = row_reply(model, before_result, inputs_text(base))
+        changed = row_reply(model, after_result, inputs_text(after))
+        if not (before.ok and changed.ok):
+            return answer(reply.Status.NOT_PREDICTED,
+                          reply.WhatIf(before, changed, (), (), before_result.scale), model)
+        return answer(reply.Status.OK, reply.WhatIf(
+            before=shorten(before), after=shorten(changed),
+            changes=tuple(reply.Change(canonical(model, k), value_text(before_value(model, base, k)),
+                                       value_text(v)) for k, v in changes.items()),
+            moved=moved_drivers(before_result, after_result, after),
+            scale=before_result.scale), model)
+
+    def explain(self, name: str | None) -> reply.Reply:
+        model = self.model(name)
+        if isinstance(model, reply.Reply):
+            return model
+        scale, importances = model.importance
+        if not importances:
+            return refused(f"{model.name} has no background sample, so its global drivers are unknown.",
+                           "no_background", model)
+        body = reply.Explanation(tuple(reply.Importance(f, v) for f, v in importances), scale,
+                                 len(model.background))
+        return answer(reply.Status.OK, body, model, with_id=False)
+
+    def schema(self, name: str | None) -> reply.Reply:
+        model = self.model(name)
+        if isinstance(model, reply.Reply):
+            return model
+        is_default = model.name == self.registry.default_name
+        body = reply.SchemaInfo(tuple(field_reply(f) for f in model.schema.features),
+                                example_command(model, is_default), model.card.description, model.target)
+        return answer(reply.Status.OK, body, model, with_id=False)
+
+    def models(self) -> reply.Reply:
+        default = self.registry.default_name
+        infos = tuple(reply.ModelInfo(m.name, m.version, m.kind, m.target, m.card.description,
+                                      m.name == default) for m in self.registry.models())
+        return reply.Reply(reply.Status.OK, reply.Models(infos))
+
+
+def plain(value: commands.Value) -> object:
+    """A parsed value as the scorer takes it; the parser already read numbers and units."""
+    return value.value
+
+
+def canonical(model: Model, key: str) -> str:
+    feature = model.schema.feature(key)
+    return key if isinstance(feature, Problem) else feature.name
+
+
+def before_value(model: Model, row: dict[str, object], name: str) -> object:
+    wanted = canonical(model, name)
+    return next((v for k, v in row.items() if canonical(model, k) == wanted), None)
+
+
+def moved_drivers(before, after, inputs: dict[str, object]) -> tuple[reply.Driver, ...]:
+    """How each feature's contribution changed, biggest move first."""
+    old = {d.feature: d.contribution for d in before.drivers}
+    deltas = [(d.feature, d.value, d.contribution - old.get(d.feature, 0.0)) for d in after.drivers]
+    deltas.sort(key=lambda item: -abs(item[2]))
+    return tuple(reply.Driver(f, value_text(v), delta, "up" if delta > 0 else "down")
+                 for f, v, delta in deltas[:TOP_K] if delta != 0)
+
+
+def shorten(row: reply.Row) -> reply.Row:
+    return replace(row, drivers=row.drivers[:TOP_K])
+
+
+def answer(status: reply.Status, body: reply.Body, model: Model, with_id: bool = True) -> reply.Reply:
+    return reply.Reply(status, body, model=model.name, version=model.version,
+                       prediction_id=uuid.uuid4().hex[:12] if with_id else None)
+
+
+def refused(message: str, label: str, model: Model | None = None) -> reply.Reply:
+    return reply.Reply(reply.Status.REFUSED, reply.Problem(message, label=label),
+                       model=model.name if model else None, version=model.version if model else None)
+
+
+def not_predicted(message: str, model: Model) -> reply.Reply:
+    return reply.Reply(reply.Status.NOT_PREDICTED, reply.Problem(message, label="not_predicted"),
+                       model=model.name, version=model.version)
+
+
+def parse_error(error: commands.ParseError) -> reply.Reply:
+    return reply.Reply(reply.Status.PARSE_ERROR,
+                       reply.Problem(f"I couldn't read that: expected {error.expected}.",
+                                     caret=error.caret, hint=error.hint, label=error.label))

@@ -1,0 +1,90 @@
+"""Turn scoring results into the plain data of a Reply: values and drivers as people read them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bot import reply
+from scoring.model import Model
+from scoring.schema import Feature, Kind
+from scoring.score import RowResult
+
+PLAIN_WORD = re.compile(r"^[A-Za-z][\w.\-]*$")
+
+
+def value_text(value: object) -> str:
+    """A value the way the command language writes it back."""
+    if value is None:
+        return "?"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6g}" if not value.is_integer() or abs(value) >= 1e15 else str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if PLAIN_WORD.match(text) and text.lower() not in {"yes", "no", "true", "false", "y", "n", "on", "off",
+                                                      "na", "null", "none", "missing", "n/a"}:
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def inputs_text(row: Mapping[str, object]) -> str:
+    return ", ".join(f"{k}={value_text(v)}" for k, v in row.items())
+
+
+def row_reply(model: Model, result: RowResult, inputs: str) -> reply.Row:
+    if not result.ok:
+        return reply.Row(inputs=inputs, reason=result.reason,
+                         warnings=tuple(w.message for w in result.warnings))
+    drivers = tuple(reply.Driver(d.feature, value_text(d.value), d.contribution, d.direction)
+                    for d in result.drivers)
+    warnings = tuple(w.message for w in result.warnings)
+    if model.is_classifier:
+        return reply.Row(inputs=inputs, prediction=str(result.prediction),
+                         confidence=result.probabilities[result.prediction],
+                         probabilities=dict(result.probabilities), drivers=drivers, warnings=warnings)
+    value = float(result.prediction)
+    return reply.Row(inputs=inputs, prediction=f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}",
+                     value=value, drivers=drivers, warnings=warnings)
+
+
+def allowed_text(feature: Feature) -> str:
+    if feature.kind is Kind.BOOLEAN:
+        return "yes or no"
+    if feature.kind is Kind.CATEGORICAL:
+        return ", ".join(feature.categories) if feature.categories else "any text"
+    if feature.low is not None and feature.high is not None:
+        return f"{value_text(feature.low)} to {value_text(feature.high)}"
+    return "any number" if feature.kind is Kind.NUMERIC else "any whole number"
+
+
+def field_reply(feature: Feature) -> reply.Field:
+    return reply.Field(name=feature.name, kind=str(feature.kind), allowed=allowed_text(feature),
+                       unit=feature.unit or "", description=feature.description,
+                       aliases=feature.aliases, optional=feature.imputable)
+
+
+def typical_row(model: Model) -> dict[str, object]:
+    """A realistic row: each field's median or most common value in the background sample."""
+    row: dict[str, object] = {}
+    for feature in model.schema.features:
+        column = model.background[feature.name].dropna() if len(model.background) else None
+        if column is None or column.empty:
+            row[feature.name] = (feature.categories[0] if feature.categories else
+                                 False if feature.kind is Kind.BOOLEAN else feature.low or 0)
+        elif feature.kind is Kind.CATEGORICAL:
+            row[feature.name] = column.mode().iloc[0]
+        elif feature.kind is Kind.BOOLEAN:
+            row[feature.name] = bool(column.mode().iloc[0])
+        elif feature.kind is Kind.INTEGER:
+            row[feature.name] = int(round(column.median()))
+        else:
+            row[feature.name] = float(f"{column.median():.3g}")
+    return row
+
+
+def example_command(model: Model, default: bool) -> str:
+    prefix = "predict:" if default else f"predict {model.name}:"
+    return f"{prefix} {inputs_text(typical_row(model))}"

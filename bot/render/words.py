@@ -1,0 +1,55 @@
+"""Phrases every renderer shares: confidence, driver amounts and scales in plain words."""
+
+from __future__ import annotations
+
+from bot import reply
+
+
+def percent(probability: float) -> str:
+    value = probability * 100
+    if 0 < value < 1:
+        return "<1%"
+    if 99 < value < 100:
+        return ">99%"
+    return f"{value:.0f}%"
+
+
+def amount(contribution: float, scale: str) -> str:
+    """A signed driver contribution in the units of its scale."""
+    if scale == "probability":
+        return f"{contribution * 100:+.1f} pts"
+    if scale in ("log-odds", "raw score"):
+        return f"{contribution:+.2f} {scale}"
+    return f"{contribution:+,.3g}"
+
+
+def driver_phrase(driver: reply.Driver, scale: str, target: str) -> str:
+    """'contract=month-to-month pushes toward churns (+21.0 pts)'."""
+    verb = {"up": "pushes toward", "down": "pushes away from"}.get(driver.direction, "does not move")
+    if scale == "target":
+        verb = {"up": "raises", "down": "lowers"}.get(driver.direction, "does not move")
+    return f"{driver.feature}={driver.value} {verb} {target} ({amount(driver.contribution, scale)})"
+
+
+def headline(row: reply.Row) -> str:
+    if not row.ok:
+        return f"not predicted: {row.reason}"
+    if row.confidence is not None:
+        return f"{row.prediction} ({percent(row.confidence)} confident)"
+    return str(row.prediction)
+
+
+def scale_note(scale: str) -> str:
+    return {"probability": "drivers in percentage points of probability",
+            "log-odds": "drivers in log-odds",
+            "raw score": "drivers in the model's raw score (log-odds-like)",
+            "target": "drivers in the target's units"}.get(scale, "")
+
+
+def footer(r: reply.Reply) -> str:
+    parts = []
+    if r.model:
+        parts.append(f"model {r.model} v{r.version}")
+    if r.prediction_id:
+        parts.append(f"id {r.prediction_id}")
+    return " · ".join(parts)

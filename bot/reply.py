@@ -1,0 +1,172 @@
+"""Channel-neutral messages: what came in and what goes back.
+
+Every channel turns its platform event into `Incoming` and renders a `Reply`;
+nothing Slack-, SMTP- or terminal-shaped passes into `bot.core`. A Reply is
+plain data with one body per kind of answer, so `asdict` gives the JSON the
+terminal's `--json` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    OK = "ok"                        # answered
+    PARSE_ERROR = "parse_error"      # the text is not a command we understand
+    NOT_PREDICTED = "not_predicted"  # understood, but no row could be predicted
+    REFUSED = "refused"              # understood, but not answered (unknown model, too big, not allowed)
+
+
+@dataclass(frozen=True)
+class Sender:
+    id: str
+    name: str = ""
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    content_type: str = "text/csv"
+
+
+@dataclass(frozen=True)
+class Driver:
+    feature: str
+    value: str
+    contribution: float
+    direction: str          # "up" raises the predicted class's probability (or the value), "down" lowers it
+
+
+@dataclass(frozen=True)
+class Row:
+    inputs: str                              # the row as the user gave it, e.g. "age=45, income=60000"
+    prediction: str | None = None            # label, or the value formatted for people
+    value: float | None = None               # regressors: the raw predicted value
+    confidence: float | None = None          # classifiers: probability of the predicted class
+    probabilities: dict[str, float] = field(default_factory=dict)
+    drivers: tuple[Driver, ...] = ()
+    warnings: tuple[str, ...] = ()
+    reason: str | None = None                # why it was not predicted
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    rows: tuple[Row, ...]
+    scale: str = ""                          # what driver contributions measure
+
+
+@dataclass(frozen=True)
+class Change:
+    feature: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    before: Row
+    after: Row
+    changes: tuple[Change, ...]
+    moved: tuple[Driver, ...]                # change in each feature's contribution, biggest first
+    scale: str = ""
+
+
+@dataclass(frozen=True)
+class Importance:
+    feature: str
+    mean_abs: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    importances: tuple[Importance, ...]
+    scale: str
+    rows: int                                # background rows the averages are taken over
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str
+    allowed: str                             # "18 to 80", "Basic, Premium", "yes or no"
+    unit: str = ""
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    optional: bool = False                   # the model fills it in when missing
+
+
+@dataclass(frozen=True)
+class SchemaInfo:
+    fields: tuple[Field, ...]
+    example: str                             # a command that parses and scores
+    description: str = ""
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+    kind: str
+    target: str
+    description: str
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class Models:
+    models: tuple[ModelInfo, ...]
+
+
+@dataclass(frozen=True)
+class Help:
+    text: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    caret: str = ""                          # the offending line with ^ under the column
+    hint: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class File:
+    filename: str
+    content: bytes
+    content_type: str = "text/csv"
+
+
+Body = Prediction | WhatIf | Explanation | SchemaInfo | Models | Help | Problem
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: Status
+    body: Body
+    model: str | None = None
+    version: str | None = None
+    prediction_id: str | None = None
+    files: tuple[File, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    def to_dict(self) -> dict:
+        """The JSON contract: stable keys, `body.type` names the kind of answer."""
+        data = asdict(self)
+        data["status"] = str(self.status)
+        data["body"] = {"type": type(self.body).__name__.lower(), **asdict(self.body)}
+        data["files"] = [{"filename": f.filename, "content_type": f.content_type, "bytes": len(f.content)}
+                         for f in self.files]
+        return data

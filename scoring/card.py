@@ -1,0 +1,134 @@
+"""The optional model card, `NAME.yaml`, beside `NAME.joblib`.
+
+Everything in it is optional; what it leaves out is inferred from the fitted
+model and its background sample. Example:
+
+    description: Will this customer cancel in the next 90 days?
+    target: churn
+    default: true                 # the model `predict:` uses when none is named
+    classes: {0: stays, 1: churns}
+    positive_class: churns
+    top_k: 3
+    explainer: auto               # auto | tree | linear | permutation
+    background: churn.background.csv
+    features:
+      income: {description: Yearly income, unit: $, aliases: [salary], min: 0, max: 500000}
+      autopay: {kind: boolean}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EXPLAINERS = ("auto", "tree", "linear", "permutation")
+KINDS = ("numeric", "integer", "boolean", "categorical")
+FEATURE_KEYS = {"description", "unit", "aliases", "min", "max", "kind", "categories"}
+CARD_KEYS = {"description", "target", "default", "classes", "positive_class", "top_k",
+             "explainer", "background", "features"}
+
+
+class CardError(ValueError):
+    """A model card that cannot be used; the message says which part and why."""
+
+
+@dataclass(frozen=True)
+class FeatureCard:
+    description: str = ""
+    unit: str | None = None
+    aliases: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    kind: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    description: str = ""
+    target: str = ""
+    default: bool = False
+    classes: dict[str, str] = field(default_factory=dict)
+    positive_class: str | None = None
+    top_k: int = 3
+    explainer: str = "auto"
+    background: str | None = None
+    features: dict[str, FeatureCard] = field(default_factory=dict)
+
+
+def load_card(path: Path) -> ModelCard:
+    if not path.exists():
+        return ModelCard()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise CardError(f"{path.name} is not valid YAML: {error}") from None
+    return card_from_dict(data, path.name)
+
+
+def card_from_dict(data: Any, source: str) -> ModelCard:
+    if not isinstance(data, dict):
+        raise CardError(f"{source} must be a mapping of keys to values")
+    unknown = set(data) - CARD_KEYS
+    if unknown:
+        raise CardError(f"{source} has unknown keys: {', '.join(sorted(map(str, unknown)))}")
+    explainer = str(data.get("explainer", "auto"))
+    if explainer not in EXPLAINERS:
+        raise CardError(f"{source}: explainer must be one of {', '.join(EXPLAINERS)}")
+    top_k = data.get("top_k", 3)
+    if not isinstance(top_k, int) or top_k < 1:
+        raise CardError(f"{source}: top_k must be a positive whole number")
+    classes = data.get("classes") or {}
+    if isinstance(classes, list):
+        classes = dict(enumerate(classes))
+    if not isinstance(classes, dict):
+        raise CardError(f"{source}: classes must map model classes to labels")
+    features = data.get("features") or {}
+    if not isinstance(features, dict):
+        raise CardError(f"{source}: features must map feature names to their details")
+    return ModelCard(
+        description=str(data.get("description", "")).strip(),
+        target=str(data.get("target", "")),
+        default=bool(data.get("default", False)),
+        classes={str(k): str(v) for k, v in classes.items()},
+        positive_class=None if data.get("positive_class") is None else str(data["positive_class"]),
+        top_k=top_k,
+        explainer=explainer,
+        background=data.get("background"),
+        features={str(name): feature_card(spec, f"{source}: feature {name}")
+                  for name, spec in features.items()},
+    )
+
+
+def feature_card(spec: Any, where: str) -> FeatureCard:
+    spec = spec or {}
+    if not isinstance(spec, dict):
+        raise CardError(f"{where} must be a mapping")
+    unknown = set(spec) - FEATURE_KEYS
+    if unknown:
+        raise CardError(f"{where} has unknown keys: {', '.join(sorted(map(str, unknown)))}")
+    if spec.get("kind") is not None and spec["kind"] not in KINDS:
+        raise CardError(f"{where}: kind must be one of {', '.join(KINDS)}")
+    aliases = spec.get("aliases") or ()
+    if isinstance(aliases, str):
+        aliases = (aliases,)
+    return FeatureCard(
+        description=str(spec.get("description", "")),
+        unit=None if spec.get("unit") is None else str(spec["unit"]),
+        aliases=tuple(str(a) for a in aliases),
+        low=_number(spec.get("min"), where),
+        high=_number(spec.get("max"), where),
+        kind=None if spec.get("kind") is None else str(spec["kind"]),
+        categories=tuple(str(c) for c in spec.get("categories") or ()),
+    )
+
+
+def _number(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CardError(f"{where}: min and max must be numbers")
+    return float(value)

@@ -1,0 +1,216 @@
+"""A model's input fields, and turning what people type into values it accepts.
+
+Values arrive as a person types them (`"60k"`, `"$80"`, `"yes"`, `"?"`) or
+already typed (`60000`, `True`, `None`). Coercion either yields a complete row
+in the model's feature order, with warnings, or the list of problems that
+stop the row; it never raises.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from scoring.problems import (DuplicateFeature, Imputed, MissingValue, OutOfRange, Problem,
+                              UnknownCategory, UnknownFeature, WrongCount, WrongType)
+
+MISSING_WORDS = frozenset({"", "?", "na", "n/a", "nan", "null", "none", "missing"})
+TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1", "t"})
+FALSE_WORDS = frozenset({"false", "no", "n", "off", "0", "f"})
+MAGNITUDES = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
+NUMBER = re.compile(r"""^\s*(?P<sign>[-+]?)\s*(?P<currency>[$€£]?)\s*(?P<sign2>[-+]?)
+                        (?P<digits>(\d{1,3}(,\d{3})+|\d+)(\.\d*)?|\.\d+)(?P<exp>[eE][-+]?\d+)?
+                        \s*(?P<suffix>k|K|M|B|bn|%)?\s*$""", re.VERBOSE)
+
+
+class Kind(StrEnum):
+    NUMERIC = "numeric"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    CATEGORICAL = "categorical"
+
+
+EXPECTED = {Kind.NUMERIC: "a number", Kind.INTEGER: "a whole number",
+            Kind.BOOLEAN: "yes or no", Kind.CATEGORICAL: "one of its categories"}
+
+
+def normalise_key(key: str) -> str:
+    """`Plan Type`, `plan_type`, `planType` and `plan-type` all become `plantype`."""
+    return re.sub(r"[\s_\-]+", "", key).lower()
+
+
+def parse_number(text: str) -> float | None:
+    """A number as people write it: `60,000`, `$80.00`, `60k`, `1.2M`, `1e3`, `15%` (=15)."""
+    match = NUMBER.match(text)
+    if not match or (match["sign"] and match["sign2"]):
+        return None
+    number = float(match["digits"].replace(",", "") + (match["exp"] or ""))
+    suffix = (match["suffix"] or "").lower()
+    number *= MAGNITUDES.get(suffix, 1.0)
+    return -number if "-" in (match["sign"] + match["sign2"]) else number
+
+
+def is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and value.strip().lower() in MISSING_WORDS
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    kind: Kind
+    description: str = ""
+    unit: str | None = None
+    aliases: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    categories: tuple[str, ...] = ()
+    imputable: bool = False
+
+    def coerce(self, value: object) -> object | Problem:
+        """The value the model takes for this feature, or why it cannot take it."""
+        if is_missing(value):
+            return None if self.imputable else MissingValue(self.name)
+        match self.kind:
+            case Kind.BOOLEAN:
+                return self._boolean(value)
+            case Kind.CATEGORICAL:
+                return self._category(value)
+            case _:
+                return self._number(value)
+
+    def range_warning(self, value: object) -> OutOfRange | None:
+        if value is None or self.kind not in (Kind.NUMERIC, Kind.INTEGER):
+            return None
+        if self.low is not None and self.high is not None and not self.low <= value <= self.high:
+            return OutOfRange(self.name, float(value), self.low, self.high)
+        return None
+
+    def _boolean(self, value: object) -> bool | Problem:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+        return WrongType(self.name, EXPECTED[self.kind], value)
+
+    def _category(self, value: object) -> str | Problem:
+        if not self.categories:
+            return str(value).strip()
+        text = str(value).strip()
+        if isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        by_fold = {c.casefold(): c for c in self.categories}
+        if text.casefold() in by_fold:
+            return by_fold[text.casefold()]
+        by_key = {normalise_key(c): c for c in self.categories}
+        if normalise_key(text) in by_key:
+            return by_key[normalise_key(text)]
+        return UnknownCategory(self.name, value, self.categories)
+
+    def _number(self, value: object) -> float | int | Problem:
+        if isinstance(value, bool):
+            number: float | None = float(value)
+        elif isinstance(value, (int, float)):
+            number = float(value)
+        else:
+            number = parse_number(str(value))
+        if number is None or math.isinf(number):
+            return WrongType(self.name, EXPECTED[self.kind], value)
+        if self.kind is Kind.INTEGER:
+            if not number.is_integer():
+                return WrongType(self.name, EXPECTED[self.kind], value)
+            return int(number)
+        return number
+
+
+@dataclass(frozen=True)
+class CoercedRow:
+    values: dict[str, object]
+    warnings: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Schema:
+    features: tuple[Feature, ...]
+    _by_key: dict[str, Feature] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_key: dict[str, Feature] = {}
+        for feature in self.features:
+            for key in (*feature.aliases, feature.name):
+                by_key[normalise_key(key)] = feature
+        object.__setattr__(self, "_by_key", by_key)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.features)
+
+    def feature(self, key: str) -> Feature | UnknownFeature:
+        """The feature a person means by `key`: name or alias, any case or spacing."""
+        found = self._by_key.get(normalise_key(key))
+        return found if found else UnknownFeature(key, self.names)
+
+    def name_positional(self, values: Sequence[object]) -> dict[str, object] | WrongCount:
+        """Positional values in schema order, as a named row."""
+        if len(values) != len(self.features):
+            return WrongCount(len(self.features), len(values), self.names)
+        return dict(zip(self.names, values))
+
+    def coerce(self, row: Mapping[str, object]) -> CoercedRow | list[Problem]:
+        """A complete row in feature order with warnings, or every problem found."""
+        problems: list[Problem] = []
+        given: dict[str, object] = {}
+        for key, raw in row.items():
+            feature = self.feature(key)
+            if isinstance(feature, UnknownFeature):
+                problems.append(feature)
+            elif feature.name in given:
+                problems.append(DuplicateFeature(feature.name))
+            else:
+                given[feature.name] = raw
+        values: dict[str, object] = {}
+        warnings: list[Problem] = []
+        for feature in self.features:
+            value = feature.coerce(given.get(feature.name))
+            if isinstance(value, Problem):
+                problems.append(value)
+                continue
+            values[feature.name] = value
+            if value is None:
+                warnings.append(Imputed(feature.name))
+            elif warning := feature.range_warning(value):
+                warnings.append(warning)
+        return problems if problems else CoercedRow(values, tuple(warnings))
+
+
+FRAME_DTYPES = {Kind.NUMERIC: "float64", Kind.INTEGER: "float64",
+                Kind.BOOLEAN: "float64", Kind.CATEGORICAL: "object"}
+
+
+def to_frame(schema: Schema, rows: Sequence[Mapping[str, object]]) -> "pd.DataFrame":
+    """Coerced rows as the model takes them: feature order, NaN for missing.
+
+    Numbers, whole numbers and booleans go in as floats so that a missing value
+    is a plain NaN that imputers and tree models understand.
+    """
+    import numpy as np
+    import pandas as pd
+
+    columns = {}
+    for feature in schema.features:
+        cells = [row.get(feature.name) for row in rows]
+        if feature.kind is Kind.CATEGORICAL:
+            columns[feature.name] = pd.Series([np.nan if c is None else c for c in cells], dtype=object)
+        else:
+            columns[feature.name] = pd.Series([np.nan if c is None else float(c) for c in cells],
+                                              dtype=FRAME_DTYPES[feature.kind])
+    return pd.DataFrame(columns)

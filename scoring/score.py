@@ -1,0 +1,124 @@
+"""Score rows with a model: prediction, confidence, drivers, warnings, or why not.
+
+The rows that pass validation are transformed once, as one batch; the
+transformed batch feeds both the final estimator and the explainer. One row
+the model chokes on is retried alone, so it cannot spoil the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scoring import pipeline
+from scoring.model import Model
+from scoring.problems import ModelFailed, NoDrivers, Problem
+from scoring.schema import CoercedRow, to_frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One feature's push on the prediction, on the explanation's scale."""
+
+    feature: str
+    value: object
+    contribution: float
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.contribution > 0 else "down" if self.contribution < 0 else "none"
+
+
+@dataclass(frozen=True)
+class RowResult:
+    index: int
+    inputs: Mapping[str, object]
+    prediction: object = None
+    probabilities: Mapping[str, float] = field(default_factory=dict)
+    drivers: tuple[Driver, ...] = ()
+    scale: str = ""
+    base_value: float | None = None
+    warnings: tuple[Problem, ...] = ()
+    errors: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def reason(self) -> str | None:
+        """Why the row was not predicted, in words, or None."""
+        return " ".join(e.message for e in self.errors) if self.errors else None
+
+
+def score(model: Model, rows: Sequence[Mapping[str, object]], top_k: int | None = None) -> list[RowResult]:
+    """One result per row, in order. Never raises for bad rows or a misbehaving model."""
+    top_k = top_k or model.card.top_k
+    results: dict[int, RowResult] = {}
+    good: list[tuple[int, Mapping[str, object], CoercedRow]] = []
+    for index, row in enumerate(rows):
+        coerced = model.schema.coerce(row)
+        if isinstance(coerced, CoercedRow):
+            good.append((index, row, coerced))
+        else:
+            results[index] = RowResult(index, dict(row), errors=tuple(coerced))
+    for index, result in zip((i for i, _, _ in good), _score_rows(model, good, top_k)):
+        results[index] = result
+    return [results[i] for i in range(len(rows))]
+
+
+def _score_rows(model: Model, batch: list, top_k: int) -> list[RowResult]:
+    if not batch:
+        return []
+    frame = to_frame(model.schema, [c.values for _, _, c in batch])
+    try:
+        transformed = pipeline.transform(model.preprocessor, frame)
+        outputs = model.final.predict_proba(transformed) if model.is_classifier else model.final.predict(transformed)
+    except Exception:  # noqa: BLE001 - shown to the user as ModelFailed, logged in full here
+        if len(batch) > 1:  # find the row the model chokes on; the others still score
+            return [result for item in batch for result in _score_rows(model, [item], top_k)]
+        log.exception("model %s failed on row %d", model.name, batch[0][0])
+        return [RowResult(batch[0][0], dict(batch[0][1]), errors=(ModelFailed(),))]
+    explanation = _explain(model, frame, transformed)
+    results = []
+    for position, (index, row, coerced) in enumerate(batch):
+        if model.is_classifier:
+            column = int(np.argmax(outputs[position]))
+            prediction: object = model.labels[column]
+            probabilities = dict(zip(model.labels, map(float, outputs[position])))
+        else:
+            column, prediction, probabilities = 0, float(outputs[position]), {}
+        drivers, scale, base, warnings = (), "", None, coerced.warnings
+        if explanation is None:
+            warnings += (NoDrivers(),)
+        else:
+            contributions = explanation.contributions[position, :, column]
+            drivers = _top_drivers(model, row, coerced, contributions, top_k)
+            scale, base = explanation.scale, float(explanation.base_values[column])
+        results.append(RowResult(index, dict(row), prediction, probabilities, drivers, scale, base, warnings))
+    return results
+
+
+def _explain(model: Model, frame, transformed):
+    if model.explainer is None:
+        return None
+    try:
+        return model.explainer.explain(frame, transformed)
+    except Exception:  # noqa: BLE001 - a prediction without drivers beats no prediction
+        log.exception("model %s: explaining %d row(s) failed", model.name, len(frame))
+        return None
+
+
+def _top_drivers(model: Model, row: Mapping[str, object], coerced: CoercedRow,
+                 contributions: np.ndarray, top_k: int) -> tuple[Driver, ...]:
+    given = {model.schema.feature(k).name: v for k, v in row.items()
+             if not isinstance(model.schema.feature(k), Problem)}
+    order = np.argsort(-np.abs(contributions), kind="stable")[:top_k]
+    names = model.schema.names
+    return tuple(Driver(names[j], given.get(names[j], coerced.values[names[j]]), float(contributions[j]))
+                 for j in order)

@@ -1,0 +1,139 @@
+import math
+
+import pytest
+
+from scoring.problems import (DuplicateFeature, Imputed, MissingValue, OutOfRange, UnknownCategory,
+                              UnknownFeature, WrongCount, WrongType)
+from scoring.schema import CoercedRow, Feature, Kind, Schema, normalise_key, parse_number, to_frame
+
+SCHEMA = Schema((
+    Feature("age", Kind.INTEGER, low=18, high=80),
+    Feature("income", Kind.NUMERIC, unit="$", aliases=("salary",), low=0, high=300_000, imputable=True),
+    Feature("plan_type", Kind.CATEGORICAL, categories=("Basic", "Premium", "Premium Plus"), imputable=True),
+    Feature("autopay", Kind.BOOLEAN, imputable=True),
+))
+
+
+def problems(row):
+    result = SCHEMA.coerce(row)
+    assert isinstance(result, list), f"expected problems, got {result}"
+    return result
+
+
+@pytest.mark.parametrize("text, number", [
+    ("45", 45), ("-3", -3), ("4.5", 4.5), ("1e3", 1000), ("60k", 60_000), ("1.2M", 1_200_000),
+    ("$80.00", 80), ("-$5", -5), ("$1,200", 1200), ("60,000", 60_000), ("15%", 15), (".5", 0.5),
+    ("2bn", 2e9), (" 7 ", 7),
+])
+def test_parse_number_reads_what_people_write(text, number):
+    assert parse_number(text) == pytest.approx(number)
+
+
+@pytest.mark.parametrize("text", ["sixty", "", "1.2.3", "$", "k", "--5", "12 apples", "1,00"])
+def test_parse_number_rejects_what_is_not_a_number(text):
+    assert parse_number(text) is None
+
+
+@pytest.mark.parametrize("key", ["plan_type", "PlanType", "plan type", "plan-type", "PLAN_TYPE"])
+def test_keys_match_ignoring_case_spacing_and_separators(key):
+    assert normalise_key(key) == "plantype"
+    assert SCHEMA.feature(key).name == "plan_type"
+
+
+def test_alias_from_the_card_names_the_feature():
+    assert SCHEMA.feature("Salary").name == "income"
+
+
+def test_a_good_row_is_coerced_to_model_types_in_feature_order():
+    row = SCHEMA.coerce({"Salary": "60k", "age": "45", "plan type": "premium plus", "autopay": "yes"})
+    assert isinstance(row, CoercedRow)
+    assert list(row.values) == ["age", "income", "plan_type", "autopay"]
+    assert row.values == {"age": 45, "income": 60_000.0, "plan_type": "Premium Plus", "autopay": True}
+    assert row.warnings == ()
+
+
+def test_unknown_field_suggests_the_closest_name():
+    [problem] = problems({"age": 45, "incme": 5})
+    assert isinstance(problem, UnknownFeature)
+    assert problem.message == "Unknown field 'incme'. Did you mean 'income'?"
+
+
+def test_unknown_field_with_nothing_close_lists_the_fields():
+    [problem] = problems({"age": 45, "zebra": 5})
+    assert "Fields: age, income, plan_type, autopay" in problem.message
+
+
+def test_wrong_type_says_what_was_expected_and_what_was_given():
+    [problem] = problems({"age": 45, "income": "sixty"})
+    assert isinstance(problem, WrongType)
+    assert problem.message == "income expects a number, got 'sixty'."
+
+
+def test_whole_numbers_reject_fractions():
+    [problem] = problems({"age": "45.5"})
+    assert problem.message == "age expects a whole number, got '45.5'."
+
+
+def test_boolean_rejects_other_words():
+    [problem] = problems({"age": 45, "autopay": "maybe"})
+    assert problem.message == "autopay expects yes or no, got 'maybe'."
+
+
+def test_unknown_category_suggests_a_close_one():
+    [problem] = problems({"age": 45, "plan_type": "Premum"})
+    assert isinstance(problem, UnknownCategory)
+    assert problem.message == "plan_type has no category 'Premum'. Did you mean 'Premium'?"
+
+
+def test_unknown_category_with_nothing_close_lists_the_choices():
+    [problem] = problems({"age": 45, "plan_type": "Gold"})
+    assert problem.message == "plan_type has no category 'Gold'. Choices: Basic, Premium, Premium Plus."
+
+
+def test_missing_field_the_model_cannot_fill_is_an_error():
+    [problem] = problems({"income": 5})
+    assert isinstance(problem, MissingValue)
+    assert problem.message == "age is required: this model cannot fill it in. Add age=..."
+
+
+@pytest.mark.parametrize("missing", [None, "?", "NA", "null", "", float("nan")])
+def test_missing_field_the_model_fills_in_is_a_warning(missing):
+    row = SCHEMA.coerce({"age": 45, "income": missing})
+    assert isinstance(row, CoercedRow)
+    assert row.values["income"] is None
+    assert Imputed("income") in row.warnings
+    assert Imputed("income").message == "income was not given; the model filled it in."
+
+
+def test_value_outside_training_range_is_kept_with_a_warning():
+    row = SCHEMA.coerce({"age": 95, "income": 1, "plan_type": "Basic", "autopay": False})
+    assert row.values["age"] == 95
+    assert row.warnings == (OutOfRange("age", 95, 18, 80),)
+    assert row.warnings[0].message == (
+        "age=95 is outside the training range 18 to 80; treat this prediction with care.")
+
+
+def test_every_problem_of_a_row_is_reported_at_once():
+    found = problems({"agee": 1, "income": "lots", "plan_type": "Gold"})
+    assert [type(p) for p in found] == [UnknownFeature, MissingValue, WrongType, UnknownCategory]
+
+
+def test_a_field_given_twice_is_an_error():
+    found = problems({"age": 45, "income": 1, "salary": 2})
+    assert DuplicateFeature("income") in found
+
+
+def test_positional_values_follow_schema_order():
+    assert SCHEMA.name_positional([45, 1, "Basic", True]) == {
+        "age": 45, "income": 1, "plan_type": "Basic", "autopay": True}
+    wrong = SCHEMA.name_positional([1, 2])
+    assert isinstance(wrong, WrongCount)
+    assert wrong.message.startswith("Expected 4 values in this order: age, income, plan_type, autopay; got 2.")
+
+
+def test_frame_uses_nan_for_missing_and_floats_for_numbers():
+    frame = to_frame(SCHEMA, [{"age": 45, "income": None, "plan_type": None, "autopay": True}])
+    assert list(frame.columns) == ["age", "income", "plan_type", "autopay"]
+    assert frame.dtypes["age"] == "float64" and frame.dtypes["plan_type"] == object
+    assert math.isnan(frame.loc[0, "income"]) and math.isnan(frame.loc[0, "plan_type"])
+    assert frame.loc[0, "autopay"] == 1.0
