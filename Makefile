@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: run test bench clean
 
 run: $(STAMP)
-	$(BIN)/predbot serve
+	$(BIN)/predbot chat
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
