@@ -8,15 +8,17 @@ failure is logged with its traceback and answered with a short apology.
 
 from __future__ import annotations
 
+import io
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import parser as commands
 from bot import reply
 from bot.help import help_text
 from bot.present import example_command, field_reply, inputs_text, row_reply, value_text
+from scoring.batch import BatchError, score_csv
 from scoring.model import Model
 from scoring.problems import Problem
 from scoring.registry import Registry
@@ -25,6 +27,8 @@ from scoring.score import score
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 50
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_ROWS = 200_000
 TOP_K = 3
 
 
@@ -34,15 +38,22 @@ class Bot:
         self.max_rows = max_rows
 
     def handle(self, text: str, sender: reply.Sender | None = None,
-               attachments: Sequence[reply.Attachment] = ()) -> reply.Reply:
+               attachments: Sequence[reply.Attachment] = (),
+               progress: Callable[[int], None] | None = None) -> reply.Reply:
+        """The answer to one message. With CSV attachments, the text may name the model.
+
+        `progress` is called with the number of rows scored so far, for long files.
+        """
         try:
-            return self._handle(text, attachments)
+            if attachments:
+                return self.score_files(text, attachments, progress)
+            return self._handle(text)
         except Exception:  # noqa: BLE001 - the user gets an apology, the log gets the traceback
             log.exception("unexpected failure answering %r", text[:200])
             return refused("Sorry, something went wrong on our side while answering that. "
                            "The bot's owner can find the details in the log.", "internal")
 
-    def _handle(self, text: str, attachments: Sequence[reply.Attachment]) -> reply.Reply:
+    def _handle(self, text: str) -> reply.Reply:
         command = commands.parse(text)
         match command:
             case commands.ParseError():
@@ -143,11 +154,61 @@ class Bot:
                                 example_command(model, is_default), model.card.description, model.target)
         return answer(reply.Status.OK, body, model, with_id=False)
 
+    def score_files(self, text: str, attachments: Sequence[reply.Attachment],
+                    progress: Callable[[int], None] | None = None) -> reply.Reply:
+        model = self.model(model_named_for_files(text))
+        if isinstance(model, reply.Reply):
+            return model
+        scored, files = [], []
+        for attachment in attachments:
+            result = self.score_file(model, attachment, progress)
+            scored.append(result[0])
+            files += result[1:]
+        status = reply.Status.OK if files else reply.Status.NOT_PREDICTED
+        return replace(answer(status, reply.Batch(tuple(scored)), model), files=tuple(files))
+
+    def score_file(self, model: Model, attachment: reply.Attachment,
+                   progress: Callable[[int], None] | None) -> tuple:
+        name = attachment.filename
+        if not name.lower().endswith(".csv") and "csv" not in attachment.content_type:
+            return (reply.ScoredFile(name, error="Only CSV files can be scored; save it as .csv."),)
+        if len(attachment.content) > MAX_FILE_BYTES:
+            return (reply.ScoredFile(name, error=f"The file is {len(attachment.content) / 2**20:.1f} MB; "
+                                     f"files up to {MAX_FILE_BYTES // 2**20} MB can be scored here. "
+                                     "Split it, or run `predbot score` on it."),)
+        if attachment.content.count(b"\n") > MAX_FILE_ROWS + 1:
+            return (reply.ScoredFile(name, error=f"The file has more than {MAX_FILE_ROWS:,} rows; "
+                                     "split it, or run `predbot score` on it."),)
+        out = io.StringIO()
+        try:
+            summary = score_csv(model, io.StringIO(decode(attachment.content)), out, TOP_K, progress=progress)
+        except BatchError as error:
+            return (reply.ScoredFile(name, error=str(error)),)
+        result_name = f"{name.rsplit('.', 1)[0]}-{model.name}-predictions.csv"
+        return (reply.ScoredFile(name, summary.rows, summary.predicted, dict(summary.reasons),
+                                 summary.ignored_columns, result=result_name),
+                reply.File(result_name, out.getvalue().encode("utf-8")))
+
     def models(self) -> reply.Reply:
         default = self.registry.default_name
         infos = tuple(reply.ModelInfo(m.name, m.version, m.kind, m.target, m.card.description,
                                       m.name == default) for m in self.registry.models())
         return reply.Reply(reply.Status.OK, reply.Models(infos))
+
+
+def model_named_for_files(text: str) -> str | None:
+    """The model a file is for: `predict churn`, `churn`, or nothing (the default model)."""
+    words = text.replace(":", " ").split()
+    if words and words[0].lower() == "predict":
+        words = words[1:]
+    return words[0] if len(words) == 1 else None
+
+
+def decode(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("latin-1")
 
 
 def plain(value: commands.Value) -> object:

@@ -127,6 +127,28 @@ class Models:
 
 
 @dataclass(frozen=True)
+class ScoredFile:
+    filename: str
+    rows: int = 0
+    predicted: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)   # why rows were not predicted: label -> count
+    ignored_columns: tuple[str, ...] = ()
+    error: str | None = None                               # why the whole file was not scored
+    result: str | None = None                              # name of the result CSV in Reply.files
+
+    @property
+    def rejected(self) -> int:
+        return self.rows - self.predicted
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Scored files; each result travels as a CSV in Reply.files."""
+
+    files: tuple[ScoredFile, ...]
+
+
+@dataclass(frozen=True)
 class Help:
     text: str
 
@@ -146,7 +168,7 @@ class File:
     content_type: str = "text/csv"
 
 
-Body = Prediction | WhatIf | Explanation | SchemaInfo | Models | Help | Problem
+Body = Prediction | WhatIf | Explanation | SchemaInfo | Models | Batch | Help | Problem
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ that are not model features (an id, a note) pass through untouched.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -98,7 +98,7 @@ def read_chunks(source: IO, chunk_rows: int) -> Iterator[pd.DataFrame]:
 
 
 def score_csv(model: Model, source: IO, destination: IO, top_k: int | None = None,
-              chunk_rows: int = CHUNK_ROWS) -> BatchSummary:
+              chunk_rows: int = CHUNK_ROWS, progress: Callable[[int], None] | None = None) -> BatchSummary:
     """Score every row of `source` into `destination`; one bad row never stops the file."""
     top_k = top_k or model.card.top_k
     summary = BatchSummary()
@@ -120,6 +120,8 @@ def score_csv(model: Model, source: IO, destination: IO, top_k: int | None = Non
             if not result.ok:
                 for error in result.errors:
                     summary.reasons[error.label] = summary.reasons.get(error.label, 0) + 1
+        if progress:
+            progress(summary.rows)
     if mapping is None:
         raise BatchError("The file has a header but no rows to score.")
     return summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from bot import reply
-from bot.render.words import amount, driver_phrase, footer, headline, percent, scale_note
+from bot.render.words import amount, batch_line, driver_phrase, footer, headline, percent, scale_note
 
 
 def render(r: reply.Reply) -> str:
@@ -106,6 +106,11 @@ def _(b: reply.Models) -> list[str]:
         if m.description:
             lines.append(f"  {' ' * width}  {m.description}")
     return lines
+
+
+@body.register
+def _(b: reply.Batch) -> list[str]:
+    return [batch_line(f) for f in b.files]
 
 
 @body.register

@@ -53,3 +53,16 @@ def footer(r: reply.Reply) -> str:
     if r.prediction_id:
         parts.append(f"id {r.prediction_id}")
     return " · ".join(parts)
+
+
+def batch_line(scored: reply.ScoredFile) -> str:
+    """'customers.csv: 998 of 1,000 rows predicted; 2 not (2 wrong type). Results: ...'."""
+    if scored.error:
+        return f"{scored.filename}: not scored. {scored.error}"
+    line = f"{scored.filename}: {scored.predicted:,} of {scored.rows:,} rows predicted"
+    if scored.rejected:
+        reasons = ", ".join(f"{n} {label.replace('_', ' ')}" for label, n in scored.reasons.items())
+        line += f"; {scored.rejected:,} not ({reasons}), see not_predicted_reason"
+    if scored.ignored_columns:
+        line += f"; passed through: {', '.join(scored.ignored_columns)}"
+    return line + (f". Results: {scored.result}" if scored.result else ".")
