@@ -1,0 +1,113 @@
+"""Email channel, end to end: SMTP in -> spool -> Bot -> reply captured at a relay sink.
+
+    python -m bench.mail_bench [--mails 200] [--seconds 30]
+
+Prints mails per second and p50/p99 latency (from the client's MAIL command to
+the reply's arrival at the sink) at 1 and 20 concurrent senders, and, measured
+in the same run, bare `Bot.handle` per message, so the mail overhead shows as a
+ratio. Each sender sends a mail, waits for its reply, and sends the next over
+the same SMTP connection; each level stops at --mails or --seconds, whichever
+comes first. Everything shares this machine's cores: clients, server, sink.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import smtplib
+import statistics
+import tempfile
+import threading
+import time
+from email.message import EmailMessage
+
+from bot.core import Bot
+from bot.mail.testing import ServiceThread, Sink
+from scoring.demo import demo_models_dir
+from scoring.registry import Registry
+
+COMMAND = "predict: age=45, income=60000"
+
+
+def mail(number: int) -> tuple[str, bytes]:
+    message = EmailMessage()
+    message_id = f"<bench{number}@client.test>"
+    message["From"], message["To"], message["Subject"] = "ann@example.com", "predbot@localhost", "bench"
+    message["Message-ID"] = message_id
+    message.set_content(COMMAND)
+    return message_id, message.as_bytes()
+
+
+def bare_handle(bot: Bot, count: int) -> float:
+    """Seconds per Bot.handle call for the benchmark's command."""
+    started = time.perf_counter()
+    for _ in range(count):
+        bot.handle(COMMAND)
+    return (time.perf_counter() - started) / count
+
+
+def level(port: int, sink: Sink, numbers: itertools.count, senders: int, mails: int,
+          seconds: float) -> tuple[int, float, list[float]]:
+    """`senders` closed-loop senders, up to `mails` in all; (mails answered, seconds, latencies)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    claimed = itertools.count()
+
+    def sender() -> None:
+        with smtplib.SMTP("127.0.0.1", port, local_hostname="client.test") as client:
+            while time.monotonic() < deadline and next(claimed) < mails:
+                message_id, raw = mail(next(numbers))
+                started = time.monotonic()
+                client.sendmail("ann@example.com", ["predbot@localhost"], raw)
+                answered = sink.reply_to(message_id, timeout=60).at
+                with lock:
+                    latencies.append(answered - started)
+
+    begin = time.monotonic()
+    threads = [threading.Thread(target=sender) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies), time.monotonic() - begin, sorted(latencies)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mails", type=int, default=200, help="mails per concurrency level (default 200)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="time bound per level (default 30)")
+    args = parser.parse_args(argv)
+
+    bot = Bot(Registry(demo_models_dir()))
+    bot.handle(COMMAND)                                       # load the model and its explainer once
+    per_handle = bare_handle(bot, 50)
+    sink = Sink()
+    with tempfile.TemporaryDirectory() as spool:
+        service = ServiceThread(bot, ["--smtp-port", "0", "--spool", spool, "--rate-limit", "0",
+                                      "--relay-host", "127.0.0.1", "--relay-port", str(sink.port)])
+        try:
+            numbers = itertools.count()
+            level(service.port, sink, numbers, 1, 3, args.seconds)          # warm up the whole path
+            rows = [(senders, *level(service.port, sink, numbers, senders, args.mails, args.seconds))
+                    for senders in (1, 20)]
+        finally:
+            service.close()
+            sink.close()
+
+    print(f"bare Bot.handle: {per_handle * 1000:.1f} ms per message ({1 / per_handle:.0f}/s)")
+    print(f"{'senders':>7}  {'mails':>5}  {'mails/s':>7}  {'p50 ms':>7}  {'p99 ms':>7}  "
+          f"{'p50 / handle':>12}  {'handle share of time':>20}")
+    for senders, count, elapsed, latencies in rows:
+        rate = count / elapsed
+        p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+        print(f"{senders:>7}  {count:>5}  {rate:>7.1f}  {p50 * 1000:>7.1f}  {p99 * 1000:>7.1f}  "
+              f"{p50 / per_handle:>11.1f}x  {per_handle * rate:>19.0%}")
+
+
+if __name__ == "__main__":
+    main()

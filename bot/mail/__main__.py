@@ -1,0 +1,51 @@
+"""`python -m bot.mail`: the email channel on its own (what the crash test and the bench run).
+
+`predbot serve` runs the same service beside the other channels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+from bot import config
+from bot.mail.service import add_arguments, start
+
+if TYPE_CHECKING:
+    from bot.core import Bot
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.mail", description="Answer prediction requests by email.")
+    parser.add_argument("--models", metavar="DIR", help="models directory (default: $PREDBOT_MODELS, else the demo)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("mail.log").setLevel(logging.DEBUG if args.verbose else logging.WARNING)  # aiosmtpd's chatter
+    from bot.core import Bot
+    from scoring.registry import Registry
+
+    return asyncio.run(serve(Bot(Registry(config.models_dir(args.models))), args))
+
+
+async def serve(bot: Bot, args: argparse.Namespace) -> int:
+    service = await start(bot, args)
+    print(f"predbot: serving {service.describe()}", flush=True)
+    stopping = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stopping.set)
+    try:
+        await stopping.wait()
+    finally:
+        await service.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

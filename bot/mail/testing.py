@@ -1,0 +1,172 @@
+"""Real SMTP on loopback for tests and the bench: a capturing relay sink and the service in a thread.
+
+Like errbot's test backend: the code under test runs unchanged, and the
+helpers only stand where the outside world would be.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ssl
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import TYPE_CHECKING, Any
+
+from aiosmtpd.smtp import SMTP
+
+from bot.mail.server import password_check
+from bot.mail.service import MailService, add_arguments, start
+
+if TYPE_CHECKING:
+    from bot.core import Bot
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 20.0, every: float = 0.01) -> Any:
+    """Check `condition` until it is truthy, then return it; fail after `timeout` seconds.
+
+    For conditions nothing signals, such as a file appearing; prefer `Sink.wait_for`.
+    """
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {timeout}s: {condition}")
+        time.sleep(every)
+    return result
+
+
+class LoopThread:
+    """An asyncio loop in a daemon thread; `run` executes a coroutine there and waits for it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, Any], timeout: float = 30) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        """Cancel what still runs (open client connections), then stop the loop."""
+        async def cancel_the_rest() -> None:
+            tasks = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.run(cancel_the_rest())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@dataclass(frozen=True)
+class Received:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    raw: bytes
+    at: float                       # time.monotonic() when it arrived
+    login: str | None = None        # the AUTH user, when the client logged in
+    in_reply_to: str | None = None
+
+    @property
+    def message(self) -> EmailMessage:
+        return BytesParser(policy=policy.default).parsebytes(self.raw)
+
+
+class Sink:
+    """An SMTP server that keeps every message: the relay the bot's replies go to.
+
+    `fail_first` answers that many DATA commands with 451 first (to test retries);
+    `refuse` answers every DATA with this reply (e.g. a 550).
+    """
+
+    def __init__(self, fail_first: int = 0, refuse: str = "", tls: ssl.SSLContext | None = None,
+                 login: tuple[str, str] | None = None) -> None:
+        self.fail_first = fail_first
+        self.refuse = refuse
+        self.received: list[Received] = []
+        self.changed = threading.Condition()
+        self.loop = LoopThread()
+
+        def protocol() -> SMTP:
+            return SMTP(self, hostname="sink.localhost", enable_SMTPUTF8=True, tls_context=tls,
+                        require_starttls=tls is not None, auth_required=login is not None,
+                        authenticator=password_check(login) if login else None, loop=self.loop.loop)
+
+        async def serve() -> asyncio.Server:
+            return await self.loop.loop.create_server(protocol, "127.0.0.1", 0)
+
+        self.server = self.loop.run(serve())
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def handle_DATA(self, server: SMTP, session, envelope) -> str:
+        if self.refuse:
+            return self.refuse
+        if self.fail_first > 0:
+            self.fail_first -= 1
+            return "451 4.3.0 Try again later"
+        login = session.auth_data.login.decode() if session.auth_data else None
+        raw = envelope.original_content
+        in_reply_to = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)["In-Reply-To"]
+        with self.changed:
+            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), raw, time.monotonic(),
+                                          login, in_reply_to))
+            self.changed.notify_all()
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
+        """The first `count` messages, waiting up to `timeout` seconds for them to arrive."""
+        with self.changed:
+            if not self.changed.wait_for(lambda: len(self.received) >= count, timeout):
+                raise TimeoutError(f"the sink got {len(self.received)} of {count} messages in {timeout}s")
+            return list(self.received[:count])
+
+    def reply_to(self, message_id: str, timeout: float = 30) -> Received:
+        """The first reply to `message_id`, waiting up to `timeout` seconds for it."""
+        def found() -> Received | None:
+            return next((r for r in self.received if r.in_reply_to == message_id), None)
+
+        with self.changed:
+            if not self.changed.wait_for(found, timeout):
+                raise TimeoutError(f"no reply to {message_id} in {timeout}s")
+            return found()
+
+    def close(self) -> None:
+        async def stop() -> None:
+            self.server.close()
+
+        self.loop.run(stop())
+        self.loop.close()
+
+
+class ServiceThread:
+    """The mail service as `predbot serve` runs it, in its own loop thread, for synchronous callers."""
+
+    def __init__(self, bot: Bot, argv: list[str]) -> None:
+        parser = argparse.ArgumentParser()
+        add_arguments(parser)
+        self.args = parser.parse_args(argv)
+        self.loop = LoopThread()
+
+        async def starting() -> MailService | SystemExit:
+            try:
+                return await start(bot, self.args)
+            except SystemExit as stop:          # would end the loop's thread instead of reaching the caller
+                return stop
+
+        started = self.loop.run(starting())
+        if isinstance(started, SystemExit):
+            self.loop.close()
+            raise started
+        self.service = started
+        self.port = started.port
+
+    def close(self) -> None:
+        self.loop.run(self.service.stop())
+        self.loop.close()

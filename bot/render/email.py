@@ -1,0 +1,145 @@
+"""Replies as the two parts of an email: plain text and HTML.
+
+One mail may hold several commands, so both parts render a sequence of
+(command as asked, Reply) pairs. The plain part is the terminal's text; the
+HTML part escapes every piece of echoed text with `html.escape`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import singledispatch
+from html import escape
+
+from bot import reply
+from bot.render import text
+from bot.render.words import amount, batch_line, driver_phrase, footer, headline, percent, scale_note
+
+SIGN_OFF = "predbot · send `help` for the commands"
+STYLE = ("body{font-family:sans-serif;line-height:1.4}pre{background:#f4f4f4;padding:6px}"
+         ".asked{color:#555}.foot{color:#888;font-size:small}.warn{color:#a60}"
+         "td,th{padding:2px 8px;text-align:left}")
+
+
+@dataclass(frozen=True)
+class Answer:
+    asked: str          # the command as written in the mail; "" when there was none (files, help)
+    reply: reply.Reply
+
+
+def plain(answers: Sequence[Answer], notes: Sequence[str] = ()) -> str:
+    sections = [*notes]
+    for answer in answers:
+        lines = [f"> {line}" for line in answer.asked.splitlines()]
+        sections.append("\n".join([*lines, text.render(answer.reply)]))
+    return "\n\n".join([*sections, f"-- \n{SIGN_OFF}"]) + "\n"
+
+
+def html(answers: Sequence[Answer], notes: Sequence[str] = ()) -> str:
+    parts = [f"<p>{escape(note)}</p>" for note in notes]
+    for answer in answers:
+        if answer.asked:
+            parts.append(f'<p class="asked">You asked: <code>{escape(answer.asked)}</code></p>')
+        parts.append(body(answer.reply.body))
+        if foot := footer(answer.reply):
+            parts.append(f'<p class="foot">{escape(foot)}</p>')
+        parts.append("<hr>")
+    parts.append(f'<p class="foot">{escape(SIGN_OFF)}</p>')
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>{STYLE}</style></head>'
+            f"<body>{''.join(parts)}</body></html>\n")
+
+
+def items(values: Sequence[str], css: str = "") -> str:
+    if not values:
+        return ""
+    attr = f' class="{css}"' if css else ""
+    return f"<ul{attr}>" + "".join(f"<li>{escape(v)}</li>" for v in values) + "</ul>"
+
+
+def table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    cells = "".join(f"<th>{escape(h)}</th>" for h in head)
+    lines = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{cells}</tr>{lines}</table>"
+
+
+@singledispatch
+def body(b: object) -> str:
+    raise TypeError(f"no email rendering for {type(b).__name__}")
+
+
+@body.register
+def _(b: reply.Prediction) -> str:
+    parts = [row_html(row, b.scale) for row in b.rows]
+    if note := scale_note(b.scale):
+        parts.append(f'<p class="foot">{escape(note)}</p>')
+    return "".join(parts)
+
+
+def row_html(row: reply.Row, scale: str) -> str:
+    parts = [f"<p><code>{escape(row.inputs)}</code><br><b>{escape(headline(row))}</b></p>"]
+    if not row.ok:
+        return parts[0]
+    if len(row.probabilities) > 1:
+        parts.append(f"<p>{escape(', '.join(f'{k} {percent(p)}' for k, p in row.probabilities.items()))}</p>")
+    target = row.prediction if row.confidence is not None else "the prediction"
+    parts.append(items([driver_phrase(d, scale, str(target)) for d in row.drivers]))
+    parts.append(items([f"⚠ {w}" for w in row.warnings], "warn"))
+    return "".join(parts)
+
+
+@body.register
+def _(b: reply.WhatIf) -> str:
+    rows = [["before", headline(b.before)], ["after", headline(b.after)]]
+    if b.before.ok and b.after.ok and b.before.value is not None and b.after.value is not None:
+        rows.append(["change", amount(b.after.value - b.before.value, "target")])
+    changes = ", ".join(f"{c.feature}: {c.before} → {c.after}" for c in b.changes)
+    moved = table(["field", "value", "its push changed by"],
+                  [[d.feature, d.value, amount(d.contribution, b.scale)] for d in b.moved]) if b.moved else ""
+    return f"<p>What if {escape(changes)}</p>{table(['', 'prediction'], rows)}{moved}"
+
+
+@body.register
+def _(b: reply.Explanation) -> str:
+    intro = f"What drives this model (mean |SHAP| over {b.rows} background rows, {scale_note(b.scale)}):"
+    rows = [[i.feature, text.abs_amount(i.mean_abs, b.scale)] for i in b.importances]
+    return f"<p>{escape(intro)}</p>{table(['field', 'mean effect'], rows)}"
+
+
+@body.register
+def _(b: reply.SchemaInfo) -> str:
+    intro = " ".join(filter(None, [b.description, f"Predicts: {b.target}." if b.target else ""]))
+    rows = [[f.name, f.kind, f.allowed, f.unit, ", ".join(f.aliases), "optional" if f.optional else "required",
+             f.description] for f in b.fields]
+    head = ["field", "kind", "allowed", "unit", "also", "", "description"]
+    return (f"<p>{escape(intro)}</p>{table(head, rows)}"
+            f"<p>Example:</p><pre>{escape(b.example)}</pre>")
+
+
+@body.register
+def _(b: reply.Models) -> str:
+    if not b.models:
+        return "<p>No models are installed.</p>"
+    rows = [[m.name + (" (default)" if m.default else ""), f"v{m.version}", m.kind, m.target, m.description]
+            for m in b.models]
+    return table(["model", "version", "kind", "predicts", "description"], rows)
+
+
+@body.register
+def _(b: reply.Batch) -> str:
+    return items([batch_line(f) for f in b.files])
+
+
+@body.register
+def _(b: reply.Help) -> str:
+    return f"<pre>{escape(b.text)}</pre>"
+
+
+@body.register
+def _(b: reply.Problem) -> str:
+    parts = [f"<p>{escape(b.message)}</p>"]
+    if b.caret:
+        parts.append(f"<pre>{escape(b.caret)}</pre>")
+    if b.hint:
+        parts.append(f"<p>{escape(b.hint)}</p>")
+    return "".join(parts)

@@ -1,0 +1,222 @@
+"""A Reply as a Slack message: Block Kit blocks with fallback text.
+
+Everything that came from a person or a file (inputs, reasons, file names,
+labels, the command itself) is escaped, so `<!channel>` or `<@U123>` typed by
+a user is shown, never sent. Slack's limits are kept here, in one place: 3000
+characters per section text, 10 fields per section, 50 blocks per message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import singledispatch
+from typing import Any
+
+from bot import reply
+from bot.render import text
+from bot.render.words import amount, batch_line, driver_phrase, footer, headline, percent, scale_note
+
+Block = dict[str, Any]
+Message = dict[str, Any]
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_FIELD = 2000
+MAX_FIELDS = 10
+MAX_BUTTON_VALUE = 2000
+DETAILED_ROWS = 3            # more rows than this are listed one line each
+SHARE_ACTION = "share"
+USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+ARROWS = {"up": "▲", "down": "▼"}
+BAR = str.maketrans("#.", "█░")
+
+
+def escape(value: object) -> str:
+    """Text as Slack shows it literally: `<!channel>` stays text and pings nobody."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render(r: reply.Reply, *, share: str | None = None, shared_by: str | None = None) -> Message:
+    """The message for a reply. `share` is the command a Share button re-runs; `shared_by` a user ID."""
+    tail = []
+    if foot := footer(r):
+        tail.append(context(escape(foot)))
+    if shared_by:
+        tail.append(context(f"Shared by {mention(shared_by)}"))
+    if share and len(share) <= MAX_BUTTON_VALUE:
+        tail.append(share_button(share))
+    blocks = fit(body(r.body), len(tail)) + tail
+    return {"text": fallback(blocks), "blocks": blocks}
+
+
+def fallback(blocks: Sequence[Block]) -> str:
+    """What notifications and screen readers show: the blocks' words, answer first, already escaped."""
+    lines = []
+    for block in blocks:
+        if "text" in block:
+            lines.append(block["text"]["text"])
+        if "fields" in block:
+            lines.append("  ".join(f["text"].replace("\n", " ") for f in block["fields"]))
+        lines += [e["text"] for e in block.get("elements", ()) if e["type"] == "mrkdwn"]
+    return clip("\n".join(lines), MAX_SECTION)
+
+
+def progress(filenames: Sequence[str], rows: int = 0) -> Message:
+    names = ", ".join(escape(n) for n in filenames)
+    done = f" {rows:,} rows so far." if rows else ""
+    message = f":hourglass_flowing_sand: Scoring {names}…{done}"
+    return {"text": message, "blocks": [section(message)]}
+
+
+@singledispatch
+def body(b: object) -> list[Block]:
+    raise TypeError(f"no Slack rendering for {type(b).__name__}")
+
+
+@body.register
+def _(b: reply.Prediction) -> list[Block]:
+    if len(b.rows) > DETAILED_ROWS:
+        return paragraphs([row_line(n, row) for n, row in enumerate(b.rows, 1)])
+    blocks: list[Block] = []
+    for number, row in enumerate(b.rows, 1):
+        blocks += row_blocks(row, b.scale, f"{number}. " if len(b.rows) > 1 else "")
+    if any(row.drivers for row in b.rows) and (note := scale_note(b.scale)):
+        blocks.append(context(note))
+    return blocks
+
+
+def row_blocks(row: reply.Row, scale: str, label: str = "") -> list[Block]:
+    blocks = [section(f"*{escape(label + headline(row))}*"), context(f"for {escape(row.inputs)}")]
+    if not row.ok:
+        return blocks
+    if len(row.probabilities) > 1:
+        shown = list(row.probabilities.items())
+        if len(shown) > MAX_FIELDS:
+            shown = sorted(shown, key=lambda item: -item[1])[:MAX_FIELDS]
+        blocks.append(fields([f"*{escape(k)}*\n{escape(percent(p))}" for k, p in shown]))
+    if row.drivers:
+        target = row.prediction if row.confidence is not None else "the prediction"
+        lines = [driver_phrase(d, scale, target) for d in row.drivers]
+        blocks.append(section("\n".join(bars(row.drivers, lines))))
+    if row.warnings:
+        blocks.append(context("\n".join(f":warning: {escape(w)}" for w in row.warnings)))
+    return blocks
+
+
+def row_line(number: int, row: reply.Row) -> str:
+    line = f"*{number}.* {escape(row.inputs)} → *{escape(headline(row))}*"
+    return line + "".join(f"  :warning: {escape(w)}" for w in row.warnings)
+
+
+def bars(drivers: Sequence[reply.Driver], phrases: Sequence[str]) -> list[str]:
+    """One row per driver: direction, a bar as long as its share of the biggest push, the phrase."""
+    biggest = max(abs(d.contribution) for d in drivers) or 1.0
+    return [f"{ARROWS.get(d.direction, '•')} `{text.bar(abs(d.contribution) / biggest, 10).translate(BAR)}` "
+            f"{escape(phrase)}" for d, phrase in zip(drivers, phrases, strict=True)]
+
+
+@body.register
+def _(b: reply.WhatIf) -> list[Block]:
+    changes = ", ".join(f"{c.feature} {c.before} → {c.after}" for c in b.changes)
+    outcome = [f"*Before*\n{escape(headline(b.before))}", f"*After*\n{escape(headline(b.after))}"]
+    if b.before.ok and b.after.ok and b.before.value is not None and b.after.value is not None:
+        outcome.append(f"*Change*\n{escape(amount(b.after.value - b.before.value, 'target'))}")
+    blocks = [section(f"*What if* {escape(changes)}?"), fields(outcome)]
+    if b.moved:
+        moved = [f"{d.feature}={d.value}  {amount(d.contribution, b.scale)}" for d in b.moved]
+        blocks.append(section("*What moved*\n" + "\n".join(bars(b.moved, moved))))
+    if b.moved and (note := scale_note(b.scale)):
+        blocks.append(context(note))
+    return blocks
+
+
+@body.register(reply.Explanation)
+@body.register(reply.SchemaInfo)
+@body.register(reply.Models)
+@body.register(reply.Help)
+def _(b: reply.Body) -> list[Block]:
+    """Tables read best aligned, so these keep the terminal's columns in a code block."""
+    return code(text.body(b))
+
+
+@body.register
+def _(b: reply.Batch) -> list[Block]:
+    return paragraphs([f"{':x:' if f.error else ':white_check_mark:'} {escape(batch_line(f))}" for f in b.files])
+
+
+@body.register
+def _(b: reply.Problem) -> list[Block]:
+    blocks = [section(escape(b.message))]
+    if b.caret:
+        blocks += code(b.caret.splitlines())
+    if b.hint:
+        blocks.append(context(escape(b.hint)))
+    return blocks
+
+
+def section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(mrkdwn, MAX_SECTION)}}
+
+
+def fields(texts: Sequence[str]) -> Block:
+    return {"type": "section", "fields": [{"type": "mrkdwn", "text": clip(t, MAX_FIELD)}
+                                          for t in texts[:MAX_FIELDS]]}
+
+
+def context(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(mrkdwn, MAX_FIELD)}]}
+
+
+def share_button(command: str) -> Block:
+    return {"type": "actions", "block_id": SHARE_ACTION, "elements": [
+        {"type": "button", "action_id": SHARE_ACTION, "value": command,
+         "text": {"type": "plain_text", "text": "Share in channel"}}]}
+
+
+def mention(user: str) -> str:
+    return f"<@{user}>" if USER_ID.match(user) else escape(user)
+
+
+def paragraphs(lines: Iterable[str], limit: int = MAX_SECTION) -> list[Block]:
+    """Lines packed into as few sections as fit, each line whole where it can be."""
+    return [section(chunk) for chunk in pack([clip(line, limit) for line in lines], limit)]
+
+
+def code(lines: Iterable[str]) -> list[Block]:
+    """Preformatted text, split over sections; each section is its own closed code block."""
+    fence = "```"
+    inner = MAX_SECTION - 2 * len(fence) - 2
+    chunks = pack([clip(escape(line), inner) for line in lines], inner)
+    return [section(f"{fence}\n{chunk}\n{fence}") for chunk in chunks]
+
+
+def pack(lines: Sequence[str], limit: int) -> list[str]:
+    chunks: list[str] = []
+    for line in lines:
+        if chunks and len(chunks[-1]) + 1 + len(line) <= limit:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return chunks
+
+
+def fit(blocks: list[Block], reserved: int) -> list[Block]:
+    """At most MAX_BLOCKS with `reserved` more to come; what is cut is said, not dropped silently."""
+    room = MAX_BLOCKS - reserved
+    if len(blocks) <= room:
+        return blocks
+    kept = blocks[:room - 1]
+    return kept + [context(f"…{len(blocks) - len(kept)} more parts were cut to fit one Slack message. "
+                           "Ask for less, or send a CSV file to get every row.")]
+
+
+def clip(mrkdwn: str, limit: int) -> str:
+    """At most `limit` characters, ending in "…"; never cuts an `&amp;`-style escape in half."""
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    cut = mrkdwn[:limit - 1]
+    amp = cut.rfind("&", len(cut) - 4)
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"

@@ -1,0 +1,156 @@
+"""The Slack app: one Bolt AsyncApp whose listeners serve Socket Mode and HTTP mode alike.
+
+Every payload is acknowledged first, by a listener that does nothing else;
+the work runs as a Bolt lazy listener after the ack has gone back to Slack.
+(With `process_before_response` Bolt answers the moment `ack()` returns,
+instead of polling for it every 10 ms.) Listeners only translate: a Slack
+payload becomes (text, Sender, files) for `Bot.handle`, which runs off the
+event loop, and the Reply goes back through a Destination. A failure is
+logged with its traceback and answered with a short apology where the person
+asked, so no message is lost silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import reply
+from bot.core import Bot
+from bot.render.slack import SHARE_ACTION
+from bot.slack import access
+from bot.slack.dedupe import Seen, drop_repeats
+from bot.slack.deliver import Destination, ResponseUrl, conversation
+from bot.slack.files import score_shared_files
+from bot.slack.incoming import plain_text, public_command
+from bot.slack.settings import Settings
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/predict"
+APOLOGY = reply.Reply(reply.Status.REFUSED, reply.Problem(
+    "Sorry, something went wrong on our side while answering that. "
+    "The bot's owner can find the details in the log.", label="internal"))
+ANSWERED_SUBTYPES = (None, "file_share")      # plain messages and file shares; not edits, joins or bots
+
+Work = Callable[[dict, AsyncWebClient, AsyncRespond, AsyncBoltContext], Awaitable[None]]
+
+
+async def acknowledge(ack: AsyncAck) -> None:
+    await ack()
+
+
+class SlackApp:
+    """Holds the Bolt app (rather than extending it), and the answers still being worked on."""
+
+    def __init__(self, bot: Bot, settings: Settings, name: str = "predbot") -> None:
+        self.bot, self.settings, self.name = bot, settings, name
+        self.bolt = AsyncApp(name="predbot", token=settings.bot_token, signing_secret=settings.signing_secret,
+                             process_before_response=True)
+        # Bolt builds its own client (passing one as well makes it warn when SLACK_BOT_TOKEN is set).
+        self.bolt.client.base_url = settings.api_url
+        self.working: set[asyncio.Task] = set()
+        self.bolt.use(drop_repeats(Seen()))
+        self.bolt.command(COMMAND)(ack=acknowledge, lazy=[self.guarded(self.command)])
+        self.bolt.action(SHARE_ACTION)(ack=acknowledge, lazy=[self.guarded(self.share)])
+        self.bolt.event("app_mention")(ack=acknowledge, lazy=[self.guarded(self.mention)])
+        self.bolt.event("message")(ack=acknowledge, lazy=[self.guarded(self.message)])
+        self.bolt.error(self.failure)
+
+    async def command(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
+        """`/predict ...` answers only the person asking; `/predict public ...` answers the channel."""
+        public, text = public_command(plain_text(body.get("text", "")))
+        sender = reply.Sender(body["user_id"], body.get("user_name", ""), body.get("channel_id", ""))
+        await self.answer(ResponseUrl(respond, public, command=text), sender, text)
+
+    async def share(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
+        """The Share button on an ephemeral answer: ask again, post it in the channel, drop the private copy."""
+        user = body["user"]["id"]
+        sender = reply.Sender(user, body["user"].get("username", ""), (body.get("channel") or {}).get("id", ""))
+        if await self.answer(ResponseUrl(respond, public=True, shared_by=user), sender, body["actions"][0]["value"]):
+            await respond(delete_original=True)
+
+    async def mention(self, body: dict, client: AsyncWebClient, respond: AsyncRespond,
+                      context: AsyncBoltContext) -> None:
+        await self.converse(client, body["event"], context.bot_user_id)
+
+    async def message(self, body: dict, client: AsyncWebClient, respond: AsyncRespond,
+                      context: AsyncBoltContext) -> None:
+        """DMs only; bots (ours included) and message edits are not questions."""
+        event = body["event"]
+        if event.get("channel_type") == "im" and not event.get("bot_id") and event.get("subtype") in ANSWERED_SUBTYPES:
+            await self.converse(client, event, context.bot_user_id)
+
+    async def converse(self, client: AsyncWebClient, event: Mapping[str, Any], bot_user: str | None) -> None:
+        where = conversation(client, event)
+        sender = reply.Sender(event.get("user", ""), channel=event["channel"])
+        text = plain_text(event.get("text", ""), bot_user)
+        if files := event.get("files"):
+            if await self.allowed(where, sender):
+                await score_shared_files(self.bot, self.settings, where, sender, text, files)
+        else:
+            await self.answer(where, sender, text)
+
+    async def answer(self, where: Destination, sender: reply.Sender, text: str) -> bool:
+        """Ask the core, off the event loop, and send its Reply; False when the sender was refused."""
+        if not await self.allowed(where, sender):
+            return False
+        await where.send(await asyncio.to_thread(self.bot.handle, text, sender))
+        return True
+
+    async def allowed(self, where: Destination, sender: reply.Sender) -> bool:
+        refusal = access.refusal(self.settings, sender)
+        if refusal is not None:
+            await where.refuse(refusal)
+        return refusal is None
+
+    def guarded(self, work: Work) -> Work:
+        """A lazy listener that stopping waits for, and whose failure reaches `failure` (Bolt only logs it)."""
+
+        async def lazy(body: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext) -> None:
+            task = asyncio.current_task()
+            self.working.add(task)
+            try:
+                await work(body, client, respond, context)
+            except Exception as error:  # noqa: BLE001 - logged with its traceback and apologised for
+                await self.failure(error, body, client, respond)
+            finally:
+                self.working.discard(task)
+
+        lazy.__name__ = work.__name__          # Bolt tells lazy listeners apart by name
+        return lazy
+
+    async def failure(self, error: Exception, body: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
+        """Every listener's and middleware's failure: log it all, apologise where the person asked."""
+        log.error("Slack %s failed", describe(body), exc_info=error)
+        event = body.get("event") or {}
+        where = (ResponseUrl(respond) if body.get("response_url")
+                 else conversation(client, event) if event.get("channel") else None)
+        if where is None:
+            return
+        try:
+            await where.send(APOLOGY)
+        except Exception:  # noqa: BLE001 - the log already has the first failure; add this one
+            log.exception("could not send the apology for %s either", describe(body))
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Let answers in progress finish before the connection goes away."""
+        if self.working:
+            _, late = await asyncio.wait(self.working, timeout=timeout)
+            if late:
+                log.warning("stopped with %d Slack answers unfinished", len(late))
+
+
+def describe(body: Mapping[str, Any]) -> str:
+    """What a payload was, for the log: never its tokens or response_url."""
+    if "command" in body:
+        return f"command {body['command']} from {body.get('user_id')} in {body.get('channel_id')}"
+    event = body.get("event") or {}
+    if event:
+        return f"{event.get('type')} event {body.get('event_id')} from {event.get('user')} in {event.get('channel')}"
+    return f"{body.get('type', 'request')} from {(body.get('user') or {}).get('id')}"

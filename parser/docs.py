@@ -1,0 +1,18 @@
+"""One line of documentation per command of grammar.lark, for `help` and the README."""
+
+from parser.commands import CommandDoc
+
+COMMANDS: tuple[CommandDoc, ...] = (
+    CommandDoc("predict", "predict [MODEL]: key=value, ... [; more rows]",
+               "Score one or more rows", "predict: age=45, income=60000"),
+    CommandDoc("whatif", "whatif [MODEL]: key=value, ... -> key=value, ...",
+               "Compare a row with a changed copy of it", "whatif: age=45, income=60000 -> income=80000"),
+    CommandDoc("explain", "explain [MODEL]",
+               "What drives a model's predictions overall", "explain churn"),
+    CommandDoc("schema", "schema [MODEL]  (or fields [MODEL])",
+               "A model's fields, their types and an example", "schema churn"),
+    CommandDoc("models", "models",
+               "The models you can ask", "models"),
+    CommandDoc("help", "help [TOPIC]",
+               "How to ask; `help values` for how to write values", "help predict"),
+)

@@ -1,0 +1,182 @@
+"""Why a message is not a command: a labelled table of bad examples, and what
+each label tells the person who typed it."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lark import Lark, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from parser.commands import Command, Pair, ParseError, Predict
+from parser.expected import VALUE, expected_words
+from parser.spot import Spot
+
+# Bad examples by label, for UnexpectedInput.match_examples. An error takes the
+# label of an example that failed in the same parser state on the same kind of
+# token, else of the first example that failed in the same state: within a
+# state, the broadest label comes first.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "empty": (";", "\n;\n"),
+    "sentence": ("hello bot", "what will this customer do?", "Hi!", '"hello"', "yes please",
+                 "45 years old", "45, Premium", "churn: will they leave?", "?", "na ?"),
+    "no_rows": ("predict", "predict:", "predict churn", "predict churn:", "predict:\n",
+                "whatif", "whatif:", "whatif churn:"),
+    "empty_value": ("predict: age=", "predict: age=, income=5", "predict: age= income=5",
+                    "predict: age=;", "age=", "churn: age="),
+    "double_equals": ("predict: age==45", "predict: age:=45", "age==45"),
+    "missing_value": ("predict: age=45, income", "predict: age=45 income", "predict: age=45, income 60000",
+                      "age=45, income"),
+    "trailing_comma": ("predict: age=45,", "predict: age=45, ;age=30", "predict: age=45,, income=5",
+                       "age=45,", "predict: 5, 6,", "5, 6,", "5,, 6"),
+    "mixed": ("predict: age=45, 30", "predict: age=45 30", 'predict: age=45 "x"', "predict: age=45 ?",
+              "predict: 45, age=30", "predict: 45 age=30", "45, age=30", "age=45, 30"),
+    "whatif_arrow": ("whatif: age=45, income=60000", "whatif: age=45;", "whatif: age=45; income=80000",
+                     "whatif: 45, 60000"),
+    "whatif_changes": ("whatif: age=45 ->", "whatif: age=45 -> 50", "whatif: age=45 -> income"),
+    "arrow_needs_whatif": ("predict: age=45 -> age=50", "age=45 -> age=50", "predict iris: 5, 6 -> a=1",
+                           "5, 6 -> a=1"),
+}
+EXAMPLE = "predict: age=45, income=60000"
+VERBS = ("predict", "whatif", "explain", "schema", "fields", "models", "help")
+LEADING_WORD = re.compile(r"\s*([^\W\d_][\w-]*)")
+KEY_USE = re.compile(r"[^\S\n]*=")
+QUOTES = "\"'“‘"
+
+
+@dataclass(frozen=True)
+class Label:
+    expected: Callable[[Spot], str]
+    hint: Callable[[Spot], str]
+
+
+LABELS: dict[str, Label] = {
+    "empty": Label(
+        lambda s: "a command",
+        lambda s: f"Type a command, for example `{EXAMPLE}`, or `help`."),
+    "sentence": Label(
+        lambda s: "a command, such as predict: followed by key=value pairs",
+        lambda s: f"To ask for a prediction, write key=value pairs: `{EXAMPLE}`. Type `help` to see every command."),
+    "unknown_verb": Label(
+        lambda s: "a command: " + ", ".join(VERBS[:-1]) + " or " + VERBS[-1],
+        lambda s: f"Did you mean {s.guess}? `{s.replace_word(s.guess)}`"),
+    "no_rows": Label(
+        lambda s: "the values to score",
+        lambda s: f"Add key=value pairs: `{s.with_rows()}`"),
+    "empty_value": Label(
+        lambda s: f"a value after '{s.separator}'",
+        lambda s: f"Write a value, or ? if you don't know it: `{s.insert('?')}`"),
+    "double_equals": Label(
+        lambda s: "one '=' between a key and its value",
+        lambda s: f"Use a single '=': `{s.delete()}`"),
+    "missing_value": Label(
+        lambda s: f"'=' and a value after '{s.word}'",
+        lambda s: (f"Put '=' between {s.word} and its value: `{s.join_value()}`" if s.value_follows
+                   else f"Write {s.word}=value, or {s.word}=? if you don't know it.")),
+    "trailing_comma": Label(
+        lambda s: "another key=value pair or value after ','",
+        lambda s: f"Remove the stray ',': `{s.delete()}`"),
+    "mixed": Label(
+        lambda s: "a row of only key=value pairs or only values",
+        lambda s: (f"A comma separates values: write `{s.unsplit()}`, or $1,200 for money." if s.split_number
+                   else f"Name every value (`{EXAMPLE}`) or none of them, in the model's field order "
+                        "(`predict iris: 5.1, 3.5, 1.4, 0.2`).")),
+    "whatif_arrow": Label(
+        lambda s: "'->' and the changes to try",
+        lambda s: "Put '->' between the row and the changes: `whatif: age=45, income=60000 -> income=80000`"),
+    "whatif_changes": Label(
+        lambda s: "key=value changes after '->'",
+        lambda s: "Write the changes as key=value pairs: `whatif: age=45, income=60000 -> income=80000`"),
+    "arrow_needs_whatif": Label(
+        lambda s: "the end of the line",
+        lambda s: f"'->' compares a row with changes to it; start with whatif: `{s.as_whatif()}`"),
+    "unclosed_quote": Label(
+        lambda s: f"a closing {s.closing_quote} for the text that starts here",
+        lambda s: f"Close the quote: `{s.close_quote()}`"),
+}
+
+
+def error(label: str, spot: Spot) -> ParseError:
+    words = LABELS[label]
+    return _error(spot, label, words.expected(spot), words.hint(spot))
+
+
+def _error(spot: Spot, label: str, expected: str, hint: str) -> ParseError:
+    return ParseError(spot.text, spot.line, spot.column, spot.caret, expected, hint, label)
+
+
+def empty(text: str) -> ParseError:
+    return error("empty", Spot(text, 0))
+
+
+def from_lark(text: str, problem: UnexpectedInput, parser: Lark) -> ParseError:
+    at_end = isinstance(problem, UnexpectedToken) and problem.token.type == "$END"
+    spot = Spot(text, len(text.rstrip()) if at_end else problem.pos_in_stream)
+    if isinstance(problem, UnexpectedCharacters):
+        if spot.char in QUOTES:
+            return error("unclosed_quote", spot)
+        return _syntax(spot, problem, f"I can't read '{spot.chunk}' here.")
+    label = _by_state(problem).match_examples(
+        lambda example: _parse_example(parser, example), EXAMPLES, token_type_match_fallback=True, use_accepts=True)
+    if label == "trailing_comma":
+        return error(label, Spot(text, text.rfind(",", 0, spot.pos + 1)))
+    if label in ("empty", "sentence") and at_end:  # the whole message is the problem
+        return error(label, Spot(text, len(text) - len(text.lstrip())))
+    if label:
+        return error(label, spot)
+    return _syntax(spot, problem, "The message ends too early." if at_end else f"'{problem.token}' doesn't fit here.")
+
+
+def _syntax(spot: Spot, problem: UnexpectedInput, found: str) -> ParseError:
+    expected = expected_words(problem.interactive_parser.accepts())
+    topic = "`help values` to see how values are written" if VALUE in expected else "`help` for examples"
+    return _error(spot, "syntax", expected, f"{found} Type {topic}.")
+
+
+def _parse_example(parser: Lark, example: str) -> Tree:
+    try:
+        return parser.parse(example)
+    except UnexpectedInput as problem:
+        raise _by_state(problem) from None
+
+
+def _by_state(problem: UnexpectedInput) -> UnexpectedInput:
+    """Compare errors by LALR state alone.
+
+    lark's parser states also compare the depth of the parse stack, so an
+    example would only match errors in the same row of the same command form;
+    the state alone says what was expected, which is all a label needs.
+    """
+    problem.state = getattr(problem.state, "position", problem.state)
+    return problem
+
+
+def misspelt_verb(text: str, command: Command | None) -> ParseError | None:
+    """`predcit: age=45` is a typo for a verb, even though it reads as a model name."""
+    match = LEADING_WORD.match(text)
+    if match is None:
+        return None
+    word = match.group(1)
+    guess = _closest_verb(word.lower())
+    if guess is None or _used_as_key(word, text[match.end():], command):
+        return None
+    return error("unknown_verb", Spot(text, match.start(1), guess))
+
+
+def _closest_verb(word: str) -> str | None:
+    if word in VERBS or word == "what-if":
+        return None
+    guesses = difflib.get_close_matches(word, VERBS, n=1, cutoff=0.7)
+    return guesses[0] if guesses and abs(len(guesses[0]) - len(word)) <= 1 else None
+
+
+def _used_as_key(word: str, rest: str, command: Command | None) -> bool:
+    if command is None:
+        return KEY_USE.match(rest) is not None
+    if not isinstance(command, Predict) or command.model is not None:
+        return False
+    first = command.rows[0].items[0]
+    return isinstance(first, Pair) and first.key == word

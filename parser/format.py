@@ -1,0 +1,42 @@
+"""Commands back to text: the canonical way to write each one."""
+
+from __future__ import annotations
+
+import re
+
+from parser import values
+from parser.commands import Command, Explain, Help, Models, Pair, Predict, Row, Schema, WhatIf
+
+BARE_KEY = re.compile(r"[^\W\d]\w*(?:-\w+)*(?:[^\S\n]+[^\W\d]\w*(?:-\w+)*)*")
+
+
+def to_text(command: Command) -> str:
+    match command:
+        case Predict(model, rows):
+            return f"predict{head(model, rows[0])} " + "; ".join(row_text(row) for row in rows)
+        case WhatIf(model, base, changes):
+            return f"whatif{head(model, base)} {row_text(base)} -> {row_text(changes)}"
+        case Explain(model):
+            return "explain" + (f" {model}" if model else "")
+        case Schema(model):
+            return "schema" + (f" {model}" if model else "")
+        case Models():
+            return "models"
+        case Help(topic):
+            return "help" + (f" {topic}" if topic else "")
+    raise TypeError(f"not a command: {command!r}")
+
+
+def head(model: str | None, first: Row) -> str:
+    """`: `, ` churn:`, or ` churn` before a single value, which `churn:` would make a key."""
+    if model is None:
+        return ":"
+    return f" {model}" if len(first.items) == 1 and not isinstance(first.items[0], Pair) else f" {model}:"
+
+
+def row_text(row: Row) -> str:
+    return ", ".join(f"{key_text(i.key)}={i.value.raw}" if isinstance(i, Pair) else i.raw for i in row.items)
+
+
+def key_text(name: str) -> str:
+    return name if BARE_KEY.fullmatch(name) else values.quote(name)

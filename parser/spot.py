@@ -1,0 +1,120 @@
+"""Where a problem is in a message, and the small edits a hint shows to fix it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parser.values import CURLY_QUOTES
+
+WORD = re.compile(r"[\w-]+")
+CHUNK = re.compile(r"[^\s,;=]+")
+VALUE_AHEAD = re.compile(r"[^\S\n]+[^\s=:,;]")
+WHATIF = re.compile(r"\s*what[^\S\n]*-?[^\S\n]*if", re.IGNORECASE)
+PREDICT = re.compile(r"\s*predict\b", re.IGNORECASE)
+SPLIT_NUMBER = re.compile(r"\d,\d{3}(?!\d)")
+EXAMPLE_ROW = "age=45, income=60000"
+CONTEXT = 50  # characters of a long line shown on each side of the caret
+
+
+@dataclass(frozen=True)
+class Spot:
+    text: str
+    pos: int
+    guess: str = ""  # the verb an unknown one most resembles
+
+    @property
+    def line(self) -> int:
+        return self.text.count("\n", 0, self.pos) + 1
+
+    @property
+    def column(self) -> int:
+        return self.pos - self._line_start + 1
+
+    @property
+    def caret(self) -> str:
+        """The line with a ^ under the column; tabs show as spaces so the ^ lines up."""
+        line = self.text[self._line_start:self._line_end].replace("\t", " ")
+        column = self.column - 1
+        start = max(0, column - CONTEXT)
+        shown = ("…" if start else "") + line[start:column + CONTEXT] + ("…" if column + CONTEXT < len(line) else "")
+        return f"{shown}\n{' ' * (column - start + (1 if start else 0))}^"
+
+    @property
+    def char(self) -> str:
+        return self.text[self.pos:self.pos + 1]
+
+    @property
+    def closing_quote(self) -> str:
+        return CURLY_QUOTES.get(self.char, self.char)
+
+    @property
+    def word(self) -> str:
+        match = WORD.match(self.text, self.pos)
+        return match.group() if match else self.char
+
+    @property
+    def chunk(self) -> str:
+        """What was typed here, up to the next space or separator: 1.2m, #comment."""
+        match = CHUNK.match(self.text, self.pos)
+        return match.group() if match else self.char
+
+    @property
+    def separator(self) -> str:
+        """The '=' or ':' a missing value should have followed."""
+        before = self.text[:self.pos].rstrip()
+        return before[-1:] or "="
+
+    @property
+    def value_follows(self) -> bool:
+        return VALUE_AHEAD.match(self.text, self.pos + len(self.word)) is not None
+
+    @property
+    def split_number(self) -> bool:
+        """Is the spot the 200 of 1,200, which needs a currency to be one number?"""
+        return self.text[self.pos - 1:self.pos] == "," and SPLIT_NUMBER.match(self.text, max(0, self.pos - 2)) is not None
+
+    def unsplit(self) -> str:
+        return self._line(self.text[:self.pos - 1] + self.text[self.pos:])
+
+    def as_whatif(self) -> str:
+        verb = PREDICT.match(self.text)
+        return self._line("whatif" + self.text[verb.end():] if verb else "whatif: " + self.text.lstrip())
+
+    def insert(self, text: str) -> str:
+        after = self.text[self.pos:]
+        gap = "" if after[:1] in ("", ",", ";", "\n") else " "
+        return self._line(self.text[:self.pos].rstrip(" \t") + text + gap + after)
+
+    def delete(self) -> str:
+        return self._line(self.text[:self.pos] + self.text[self.pos + 1:])
+
+    def replace_word(self, new: str) -> str:
+        return self._line(self.text[:self.pos] + new + self.text[self.pos + len(self.word):])
+
+    def join_value(self) -> str:
+        end = self.pos + len(self.word)
+        rest = self.text[end:].lstrip(" \t")
+        return self._line(self.text[:end] + "=" + rest)
+
+    def close_quote(self) -> str:
+        end = len(self.text[:self._line_end].rstrip())
+        return self._line(self.text[:end] + self.closing_quote + self.text[end:])
+
+    def with_rows(self) -> str:
+        head = self._line(self.text).rstrip(": \t")
+        changes = " -> income=80000" if WHATIF.match(head) else ""
+        return f"{head}: {EXAMPLE_ROW}{changes}"
+
+    @property
+    def _line_start(self) -> int:
+        return self.text.rfind("\n", 0, self.pos) + 1
+
+    @property
+    def _line_end(self) -> int:
+        end = self.text.find("\n", self.pos)
+        return len(self.text) if end < 0 else end
+
+    def _line(self, text: str) -> str:
+        """The spot's line of an edited copy of the message: what a hint shows."""
+        return text.split("\n")[self.line - 1].strip()

@@ -1,0 +1,74 @@
+"""Email channel fixtures: a capturing relay sink, the service on a free port, a TLS certificate."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.mail.testing import ServiceThread, Sink
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost: (cert.pem, key.pem)."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
+    where = tmp_path_factory.mktemp("tls")
+    cert, key = where / "cert.pem", where / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", key, "-out", cert, "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture(scope="session")
+def server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+@pytest.fixture
+def sink():
+    sink = Sink()
+    yield sink
+    sink.close()
+
+
+@pytest.fixture(scope="session")
+def bot(registry):
+    from bot.core import Bot
+
+    return Bot(registry)
+
+
+@pytest.fixture
+def serve(bot, sink, tmp_path):
+    """Start the mail service with extra flags; replies go to `sink` unless --outbox is given."""
+    started = []
+
+    def start(*flags: str) -> ServiceThread:
+        relay = [] if "--outbox" in flags else ["--relay-host", "127.0.0.1", "--relay-port", str(sink.port)]
+        service = ServiceThread(bot, ["--smtp-port", "0", "--spool", str(tmp_path / "spool"),
+                                      "--rate-limit", "0", "--relay-backoff", "0.05", *relay, *flags])
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.close()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+

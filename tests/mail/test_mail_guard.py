@@ -1,0 +1,76 @@
+"""The loop guard (RFC 3834), the allow-list and the rate limit decide whom not to answer."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import shapes
+
+from bot.mail.addresses import AddressSet
+from bot.mail.guard import Guard, RateLimit, robot_reason
+from bot.mail.parse import parse
+
+OURS = AddressSet.parse(["predbot@localhost", "@bots.example.com"])
+
+
+def mail(mail_from="ann@example.com", **kw):
+    return parse(shapes.plain(**kw), mail_from)
+
+
+@pytest.mark.parametrize("mail_from, kw", [
+    ("<>", {}),
+    ("", {}),
+    ("MAILER-DAEMON@mx.example.com", {}),
+    ("ann@example.com", {"sender": "MAILER-DAEMON@mx.example.com"}),
+    ("ann@example.com", {"sender": "owner-stats@lists.example.com"}),
+    ("ann@example.com", {"sender": "stats-request@lists.example.com"}),
+    ("ann@example.com", {"extra": {"Auto-Submitted": "auto-replied"}}),
+    ("ann@example.com", {"extra": {"Auto-Submitted": "auto-generated; owner-email=x@y"}}),
+    ("ann@example.com", {"extra": {"Precedence": "bulk"}}),
+    ("ann@example.com", {"extra": {"Precedence": "JUNK"}}),
+    ("ann@example.com", {"extra": {"Precedence": "list"}}),
+    ("ann@example.com", {"extra": {"List-Id": "<stats.lists.example.com>"}}),
+    ("ann@example.com", {"extra": {"X-Auto-Response-Suppress": "OOF"}}),
+    ("ann@example.com", {"extra": {"Content-Type": "multipart/report; report-type=delivery-status; "
+                                                   "boundary=b"}}),
+    ("predbot@localhost", {"sender": "predbot@localhost"}),
+    ("ann@example.com", {"extra": {"Reply-To": "PredBot@LOCALHOST"}}),
+    ("x@bots.example.com", {"sender": "x@bots.example.com"}),
+])
+def test_robots_lists_reports_and_ourselves_get_no_reply(mail_from, kw):
+    assert robot_reason(mail(mail_from, **kw), OURS)
+
+
+def test_people_get_a_reply_and_auto_submitted_no_is_a_person():
+    assert robot_reason(mail(), OURS) is None
+    assert robot_reason(mail(extra={"Auto-Submitted": "no"}), OURS) is None
+
+
+def test_the_allow_list_takes_addresses_and_domains_and_logs_the_rest(caplog):
+    guard = Guard(OURS, AddressSet.parse(["ann@example.com,@corp.example.com"]), RateLimit(0, 1))
+    assert guard.why_not(mail()) is None
+    assert guard.why_not(mail(sender="bo@corp.example.com")) is None
+    with caplog.at_level(logging.WARNING):
+        assert guard.why_not(mail(sender="eve@evil.example.com")) == "not on the allow-list"
+    assert "eve@evil.example.com" in caplog.text
+    # an allowed From cannot direct the reply elsewhere with Reply-To
+    assert guard.why_not(mail(extra={"Reply-To": "victim@elsewhere.example.com"}))
+
+
+def test_rate_limit_is_a_sliding_window_per_address():
+    now = [0.0]
+    rate = RateLimit(2, 60, clock=lambda: now[0])
+    assert [rate.allow("a@x"), rate.allow("A@x"), rate.allow("a@x"), rate.allow("b@x")] == [True, True, False, True]
+    now[0] = 60.5
+    assert rate.allow("a@x")
+    assert RateLimit(0, 60).allow("a@x")
+
+
+def test_address_sets_parse_lists_and_reject_non_addresses():
+    found = AddressSet.parse(["predbot@localhost, @example.com", "<Help@Corp.test>"])
+    assert "PREDBOT@localhost" in found and "any@example.com" in found and "help@corp.test" in found
+    assert "predbot@elsewhere" not in found and "" not in found
+    assert str(found) == "help@corp.test, predbot@localhost, @example.com"
+    with pytest.raises(ValueError):
+        AddressSet.parse(["predbot"])

@@ -1,0 +1,102 @@
+"""Replies rendered as mail: plain text and escaped HTML, and the reply's headers."""
+
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+
+import shapes
+
+from bot import reply
+from bot.mail.compose import compose, subject
+from bot.mail.parse import parse
+from bot.render.email import Answer, html, plain
+
+ROW = reply.Row(inputs="age=45, plan=<b>", prediction="churns", confidence=0.71,
+                probabilities={"stays": 0.29, "churns": 0.71},
+                drivers=(reply.Driver("support_calls", "4", 0.194, "up"), reply.Driver("age", "45", -0.013, "down")),
+                warnings=("plan was not given; the model filled it in.",))
+PREDICTION = reply.Reply(reply.Status.OK, reply.Prediction((ROW,), "probability"), model="churn",
+                         version="1f0c2e9a41", prediction_id="5c0e1b7a9d2f")
+PARSE_ERROR = reply.Reply(reply.Status.PARSE_ERROR, reply.Problem(
+    "I couldn't read that: expected a value.", caret="predict: age==45\n             ^", hint="Write age=45."))
+BATCH = reply.Reply(reply.Status.OK, reply.Batch((reply.ScoredFile("people.csv", 2, 1, {"wrong_type": 1},
+                                                                   result="people-churn-predictions.csv"),)),
+                    model="churn", version="1f0c2e9a41", prediction_id="abc",
+                    files=(reply.File("people-churn-predictions.csv", b"id,prediction\n1,stays\n"),))
+
+
+def test_plain_part_quotes_the_command_then_the_terminal_text():
+    text = plain([Answer("predict: age=45, plan=<b>", PREDICTION)], ["a note"])
+    assert text.startswith("a note\n\n> predict: age=45, plan=<b>\nage=45, plan=<b>\n  -> churns (71% confident)")
+    assert "+ support_calls=4 pushes toward churns (+19.4 pts)" in text
+    assert "! plan was not given" in text and "[model churn v1f0c2e9a41 · id 5c0e1b7a9d2f]" in text
+    assert "\n-- \n" in text
+
+
+def test_html_part_has_prediction_confidence_drivers_warnings_and_escapes_everything():
+    page = html([Answer("predict: age=45, plan=<b>", PREDICTION)])
+    assert "<b>churns (71% confident)</b>" in page
+    assert "stays 29%, churns 71%" in page
+    assert "support_calls=4 pushes toward churns (+19.4 pts)" in page
+    assert "⚠ plan was not given; the model filled it in." in page
+    assert "plan=&lt;b&gt;" in page and "plan=<b>" not in page
+    assert "model churn v1f0c2e9a41 · id 5c0e1b7a9d2f" in page
+
+
+def test_parse_errors_keep_the_caret_in_a_monospace_block():
+    page = html([Answer("predict: age==45", PARSE_ERROR)])
+    assert "<pre>predict: age==45\n             ^</pre>" in page
+    assert "    predict: age==45\n                 ^" in plain([Answer("predict: age==45", PARSE_ERROR)])
+
+
+def test_every_body_kind_renders_in_both_parts():
+    field = reply.Field("age", "number", "18 to 80", "years", "Age <in years>", ("years",))
+    bodies = [
+        reply.WhatIf(ROW, ROW, (reply.Change("income", "60000", "80000"),), (ROW.drivers[0],), "probability"),
+        reply.Explanation((reply.Importance("age", 0.12), reply.Importance("plan", 0.05)), "probability", 200),
+        reply.SchemaInfo((field,), "predict: age=45", "Churn <model>", "churn"),
+        reply.Models((reply.ModelInfo("churn", "1f0c", "classifier", "churn", "who leaves", True),)),
+        reply.Models(()),
+        reply.Help("predict: ...  <score a row>"),
+    ]
+    for b in bodies:
+        answer = Answer("x", reply.Reply(reply.Status.OK, b))
+        assert plain([answer]) and "<in" not in html([answer]).replace("<input", "")
+
+
+def test_subject_gets_one_re():
+    assert subject("churn question") == "Re: churn question"
+    assert subject("RE: churn question") == "RE: churn question"
+    assert subject("") == "Re: your message to predbot"
+
+
+def test_the_reply_is_threaded_loop_safe_and_carries_the_result_files():
+    mail = parse(shapes.plain(message_id="<m1@client.test>", extra={"References": "<m0@client.test>"}),
+                 "ann@example.com")
+    envelope, raw = compose(mail, "predbot@localhost", "k" * 40, [Answer("predict churn", BATCH)])
+    assert envelope.mail_from == "" and envelope.rcpt_tos == ("ann@example.com",)
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert message["To"] == "Ann Lee <ann@example.com>"
+    assert message["From"] == "predbot <predbot@localhost>"
+    assert message["Subject"] == "Re: churn question"
+    assert message["In-Reply-To"] == "<m1@client.test>"
+    assert message["References"] == "<m0@client.test> <m1@client.test>"
+    assert message["Message-ID"] == f"<{'k' * 40}.reply@localhost>"
+    assert message["Auto-Submitted"] == "auto-replied"
+    assert message.get_content_type() == "multipart/mixed"
+    body = message.get_body(("plain",))
+    assert "people.csv: 1 of 2 rows predicted" in body.get_content()
+    assert message.get_body(("html",)) is not None
+    [attachment] = message.iter_attachments()
+    assert attachment.get_filename() == "people-churn-predictions.csv"
+    assert attachment.get_content() == "id,prediction\n1,stays\n"
+
+
+def test_reply_to_wins_over_from_and_no_message_id_means_no_threading():
+    mail = parse(shapes.plain(message_id="", extra={"Reply-To": "team@example.com"}), "ann@example.com")
+    envelope, raw = compose(mail, "predbot@localhost", "k", [Answer("", PREDICTION)])
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert envelope.rcpt_tos == ("team@example.com",) and message["To"] == "team@example.com"
+    assert message["In-Reply-To"] is None and message.get_content_type() == "multipart/alternative"

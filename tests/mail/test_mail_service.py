@@ -1,0 +1,235 @@
+"""The whole channel on loopback: real SMTP clients (smtplib, swaks) -> the real aiosmtpd server ->
+spool -> Bot -> a real relay sink that captures the replies."""
+
+from __future__ import annotations
+
+import shutil
+import smtplib
+import ssl
+import subprocess
+
+import pytest
+import shapes
+
+from bot.mail.testing import wait_until
+
+
+def send(port: int, raw: bytes, mail_from: str = "ann@example.com", to: str = "predbot@localhost",
+         **options) -> None:
+    with smtplib.SMTP("127.0.0.1", port, local_hostname="client.test", timeout=10) as client:
+        client.sendmail(mail_from, [to], raw, **options)
+
+
+def reply_text(received) -> str:
+    return received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def test_a_plain_mail_gets_a_threaded_plain_and_html_reply(serve, sink):
+    service = serve()
+    send(service.port, shapes.plain(message_id="<q1@client.test>", extra={"References": "<q0@client.test>"}))
+    [received] = sink.wait_for(1)
+    message = received.message
+    assert received.mail_from == "<>" and received.rcpt_tos == ("ann@example.com",)
+    assert message["To"] == "Ann Lee <ann@example.com>" and message["From"] == "predbot <predbot@localhost>"
+    assert message["Subject"] == "Re: churn question"
+    assert message["In-Reply-To"] == "<q1@client.test>"
+    assert message["References"] == "<q0@client.test> <q1@client.test>"
+    assert message["Message-ID"].endswith(".reply@localhost>") and message["Message-ID"] != "<q1@client.test>"
+    assert message["Auto-Submitted"] == "auto-replied"
+    assert message.get_content_type() == "multipart/alternative"
+    text = reply_text(received)
+    assert "> predict: age=45, income=60000" in text and "confident)" in text and "model churn v" in text
+    assert "pushes" in text and "plan was not given" in text
+    page = message.get_body(("html",)).get_content()
+    assert "confident)</b>" in page and "<li>⚠ plan was not given" in page
+
+
+@pytest.mark.skipif(not shutil.which("swaks"), reason="swaks is installed by the test setup")
+def test_swaks_mail_gets_a_reply_and_a_wrong_recipient_gets_550(serve, sink):
+    service = serve()
+    base = ["swaks", "--server", "127.0.0.1", "--port", str(service.port), "--from", "bo@example.com",
+            "--helo", "client.test", "--timeout", "10"]
+    sent = subprocess.run([*base, "--to", "predbot@localhost", "--header", "Subject: iris",
+                           "--body", "predict iris: 5.1, 3.5, 1.4, 0.2"], capture_output=True, text=True)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    [received] = sink.wait_for(1)
+    assert received.rcpt_tos == ("bo@example.com",) and received.message["Subject"] == "Re: iris"
+    assert "setosa" in reply_text(received)
+    wrong = subprocess.run([*base, "--to", "someone@localhost"], capture_output=True, text=True)
+    assert wrong.returncode == 24 and "550" in wrong.stdout     # 24: every recipient refused
+
+
+@pytest.mark.parametrize("shape, expected_subject, expected_text", [
+    (shapes.html_only, "Re: churn question", "> predict: age=45, income=60000"),
+    (shapes.quoted_printable, "Re: churn question", "> predict: age=45, income=60000"),
+    (shapes.base64_body, "Re: churn question", "setosa"),
+    (shapes.latin1, "Re: déjà", "> predict: age=45, income=60000"),
+    (shapes.bogus_charset, "Re: churn question", "> predict: age=45, income=60000"),
+])
+def test_mime_shapes_are_answered(serve, sink, shape, expected_subject, expected_text):
+    send(serve().port, shape())
+    [received] = sink.wait_for(1)
+    assert received.message["Subject"] == expected_subject
+    assert expected_text in reply_text(received) and "confident)" in reply_text(received)
+
+
+def test_a_csv_attachment_comes_back_scored(serve, sink):
+    send(serve().port, shapes.with_csv("predict churn\n\nThanks!"))
+    [received] = sink.wait_for(1)
+    assert "people.csv: 1 of 2 rows predicted" in reply_text(received)
+    [result] = received.message.iter_attachments()
+    assert result.get_filename() == "people-churn-predictions.csv"
+    lines = result.get_content().splitlines()
+    assert lines[0].startswith("id,age,income,prediction") and len(lines) == 3
+
+
+def test_only_the_new_text_of_a_reply_is_answered(serve, sink):
+    send(serve().port, shapes.reply_with_quote())
+    text = reply_text(sink.wait_for(1)[0])
+    assert "> predict: age=30, income=40000" in text and "iris" not in text
+
+
+def test_every_command_line_is_answered_up_to_the_limit(serve, sink):
+    body = "Hi!\npredict: age=45\nage=50, income=70000\n\nexplain churn\npredict: age==45\nmodels\nBye"
+    send(serve("--max-commands", "3").port, shapes.plain(body))
+    received = sink.wait_for(1)[0]
+    text = reply_text(received)
+    assert text.startswith("Your mail has 4 commands; I answered the first 3.")
+    assert "> predict: age=45\n> age=50, income=70000\n1. age=45" in text
+    assert "What drives this model" in text and "iris" not in text
+    page = received.message.get_body(("html",)).get_content().replace("\r\n", "\n")
+    assert "<pre>predict: age==45\n" in page and "^</pre>" in page
+
+
+def test_a_mail_without_a_command_gets_the_help(serve, sink):
+    send(serve().port, shapes.plain("Hello, can you help me with my numbers?"))
+    text = reply_text(sink.wait_for(1)[0])
+    assert text.startswith("I found no command in your mail") and "predict" in text
+
+
+AUTO = [
+    ("<>", {}),
+    ("MAILER-DAEMON@mx.example.com", {"sender": "MAILER-DAEMON@mx.example.com"}),
+    ("ann@example.com", {"extra": {"Auto-Submitted": "auto-replied"}}),
+    ("ann@example.com", {"extra": {"Precedence": "bulk"}}),
+    ("ann@example.com", {"extra": {"List-Id": "<stats.example.com>"}}),
+    ("ann@example.com", {"extra": {"X-Auto-Response-Suppress": "All"}}),
+    ("ann@example.com", {"extra": {"Content-Type": "multipart/report; report-type=delivery-status; boundary=x"}}),
+    ("predbot@localhost", {"sender": "predbot@localhost"}),
+]
+
+
+def test_robots_get_no_answer_and_people_after_them_do(serve, sink):
+    service = serve()
+    for mail_from, kw in AUTO:
+        send(service.port, shapes.plain(**kw), mail_from=mail_from)
+    send(service.port, shapes.plain(message_id="<person@client.test>"))
+    [received] = sink.wait_for(1)       # mail is answered in arrival order, so the robots' turn has passed
+    assert received.message["In-Reply-To"] == "<person@client.test>"
+    assert len(list((service.args.spool / "settled").iterdir())) == len(AUTO)
+
+
+def test_oversize_mail_is_refused_with_552_whether_or_not_the_client_says_its_size(serve):
+    service = serve("--max-message-bytes", "2000")
+    big = shapes.plain("predict: age=45\n" + "x" * 3000)
+    with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+        send(service.port, big)                                     # smtplib sends SIZE=: refused at MAIL
+    assert refused.value.smtp_code == 552
+    with smtplib.SMTP("127.0.0.1", service.port, timeout=10) as client:
+        client.ehlo("client.test")
+        client.mail("ann@example.com")
+        client.rcpt("predbot@localhost")
+        assert client.data(big)[0] == 552                           # no SIZE: refused after DATA
+
+
+def test_a_wrong_recipient_is_refused_at_rcpt_with_550(serve):
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        send(serve().port, shapes.plain(), to="someone@elsewhere.test")
+    assert refused.value.recipients["someone@elsewhere.test"][0] == 550
+
+
+def test_bot_domains_accept_any_address_there_and_reply_from_it(serve, sink):
+    send(serve("--bot-address", "@bots.test").port, shapes.plain(), to="Churn@bots.test")
+    assert sink.wait_for(1)[0].message["From"] == "predbot <Churn@bots.test>"
+
+
+def test_the_same_message_id_is_answered_once(serve, sink):
+    service = serve()
+    twice = shapes.plain(message_id="<again@client.test>")
+    send(service.port, twice)
+    send(service.port, twice)
+    send(service.port, shapes.plain(message_id="<after@client.test>"))
+    first, second = sink.wait_for(2)
+    assert [first.message["In-Reply-To"], second.message["In-Reply-To"]] == ["<again@client.test>",
+                                                                           "<after@client.test>"]
+
+
+def test_when_the_spool_cannot_keep_a_mail_the_answer_is_451(serve, sink):
+    service = serve()
+    keep = service.service.spool.accept
+
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+
+    service.service.spool.accept = disk_full
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        send(service.port, shapes.plain())
+    assert refused.value.smtp_code == 451
+    service.service.spool.accept = keep
+    send(service.port, shapes.plain())
+    assert len(sink.wait_for(1)) == 1
+
+
+def test_a_mail_that_cannot_be_answered_is_set_aside_and_the_queue_goes_on(serve, sink):
+    service = serve()
+    (service.args.spool / "incoming" / "00000000000000000000-broken.msg").write_bytes(b"not an envelope")
+    send(service.port, shapes.plain())
+    assert len(sink.wait_for(1)) == 1
+    assert [p.name for p in (service.args.spool / "failed").iterdir()] == ["00000000000000000000-broken.msg"]
+
+
+def test_a_relay_that_fails_for_a_while_gets_the_reply_later(serve, sink):
+    sink.fail_first = 2
+    send(serve().port, shapes.plain())
+    assert len(sink.wait_for(1)) == 1
+
+
+def test_without_a_relay_replies_land_in_the_outbox(serve, tmp_path):
+    outbox = tmp_path / "outbox"
+    send(serve("--outbox", str(outbox)).port, shapes.plain(message_id="<o1@client.test>"))
+    wait_until(lambda: list(outbox.glob("*.eml")))
+    [eml] = outbox.glob("*.eml")
+    assert b"In-Reply-To: <o1@client.test>" in eml.read_bytes()
+
+
+def test_allow_list_and_rate_limit_leave_mail_unanswered_without_a_bounce(serve, sink):
+    service = serve("--allow-senders", "@example.com", "--rate-limit", "1/hour")
+    send(service.port, shapes.plain(sender="eve@evil.test"), mail_from="eve@evil.test")
+    send(service.port, shapes.plain(message_id="<ann1@client.test>"))
+    send(service.port, shapes.plain(message_id="<ann2@client.test>"))
+    send(service.port, shapes.plain(sender="bo@example.com", message_id="<bo@client.test>"), mail_from="bo@example.com")
+    first, second = sink.wait_for(2)
+    assert [first.message["In-Reply-To"], second.message["In-Reply-To"]] == ["<ann1@client.test>", "<bo@client.test>"]
+    assert all(r.rcpt_tos != ("eve@evil.test",) for r in sink.received)
+
+
+def test_smtputf8_addresses_and_headers(serve, sink):
+    raw = shapes.plain(sender="Jösé <jösé@exämple.com>", subject="Grüße")     # raw UTF-8 headers
+    send(serve().port, raw, mail_from="jösé@exämple.com", mail_options=["SMTPUTF8"])
+    [received] = sink.wait_for(1)
+    assert received.rcpt_tos == ("jösé@exämple.com",) and received.message["Subject"] == "Re: Grüße"
+
+
+def test_starttls_and_auth_when_configured(serve, sink, certificate, monkeypatch):
+    monkeypatch.setenv("PREDBOT_SMTP_USER", "ann")
+    monkeypatch.setenv("PREDBOT_SMTP_PASSWORD", "pw")
+    service = serve("--smtp-tls-cert", str(certificate[0]), "--smtp-tls-key", str(certificate[1]))
+    with smtplib.SMTP("127.0.0.1", service.port, timeout=10) as client:
+        code, _ = client.mail("ann@example.com")
+        assert code == 530                                         # STARTTLS first
+        client.starttls(context=ssl.create_default_context(cafile=str(certificate[0])))
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            client.login("ann", "wrong")
+        client.login("ann", "pw")
+        client.sendmail("ann@example.com", ["predbot@localhost"], shapes.plain())
+    assert len(sink.wait_for(1)) == 1

@@ -1,0 +1,51 @@
+"""The spool keeps mail durably and knows what was answered; one process at a time."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bot.mail.spool import Envelope, Spool, SpoolBusy, message_key, unpack
+
+
+def test_accepted_mail_is_kept_with_its_envelope_in_arrival_order(tmp_path):
+    spool = Spool(tmp_path)
+    first = spool.accept(Envelope("a@x", ("predbot@localhost",), 1.0, "127.0.0.1"), b"one\r\n")
+    second = spool.accept(Envelope("b@x", ("predbot@localhost",)), b"two\r\n")
+    assert spool.incoming() == [first, second]
+    assert unpack(first) == (Envelope("a@x", ("predbot@localhost",), 1.0, "127.0.0.1"), b"one\r\n")
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_key_is_answered_once_a_reply_or_a_decision_is_kept(tmp_path):
+    spool = Spool(tmp_path)
+    key, other = message_key("<m@x>", b"..."), message_key("", b"raw")
+    assert key == message_key(" <m@x> ", b"different bytes") != other
+    assert not spool.answered(key)
+    path = spool.queue_reply(key, Envelope("", ("ann@x",)), b"reply")
+    assert spool.answered(key) and spool.outgoing() == [path]
+    spool.move(path, "sent")
+    assert spool.answered(key) and spool.outgoing() == []
+    spool.settle(other, "auto-reply")
+    assert spool.answered(other)
+
+
+def test_only_one_process_holds_the_spool_and_leftovers_are_cleared(tmp_path):
+    first = Spool(tmp_path)
+    (tmp_path / "tmp" / "half-written").write_bytes(b"x")
+    first.lock()
+    assert list((tmp_path / "tmp").iterdir()) == []
+    with pytest.raises(SpoolBusy):
+        Spool(tmp_path).lock()
+    first.unlock()
+    Spool(tmp_path).lock()
+
+
+def test_prune_forgets_old_answers_only(tmp_path):
+    spool = Spool(tmp_path)
+    spool.settle("old", "x")
+    spool.settle("new", "x")
+    os.utime(tmp_path / "settled" / "old", (0, 0))
+    assert spool.prune(86400) == 1
+    assert not spool.answered("old") and spool.answered("new")

@@ -1,0 +1,139 @@
+"""Messages that are not commands: the label, where the caret goes, and what the person reads."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from parser import ParseError, parse
+from parser.errors import EXAMPLES, LABELS
+
+# (message, label, line, column)
+REJECTED = [
+    ("", "empty", 1, 1),
+    ("   \n  ", "empty", 1, 1),
+    (";", "empty", 1, 1),
+    ("hello bot", "sentence", 1, 1),
+    ("what will this customer do?", "sentence", 1, 1),
+    ("  \thello", "sentence", 1, 4),
+    ("45 years old", "sentence", 1, 4),
+    ("?", "sentence", 1, 1),
+    ("churn: will they leave?", "sentence", 1, 8),
+    ("predict: age=", "empty_value", 1, 14),
+    ("predict: age=, income=5", "empty_value", 1, 14),
+    ("age=", "empty_value", 1, 5),
+    ("predict: age= income=5", "empty_value", 1, 15),
+    ("predict: a=1, b=2, age=\nage=3", "empty_value", 1, 24),
+    ('predict: plan="Premium Plus', "unclosed_quote", 1, 15),
+    ("predict: plan='Basic, age=4", "unclosed_quote", 1, 15),
+    ('predict:\nplan="x\nage=4', "unclosed_quote", 2, 6),
+    ("predict: plan=“Premium", "unclosed_quote", 1, 15),
+    ("predict: age==45", "double_equals", 1, 14),
+    ("age:=45", "double_equals", 1, 5),
+    ("predict: age=45, income", "missing_value", 1, 18),
+    ("predict: age=45 income 60000", "missing_value", 1, 17),
+    ("age=45, income", "missing_value", 1, 9),
+    ("predict: a=1, b=2, c=3, income", "missing_value", 1, 25),
+    ("predict: age=45,", "trailing_comma", 1, 16),
+    ("predict: age=45, ;age=30", "trailing_comma", 1, 16),
+    ("age=45,\nage=30", "trailing_comma", 1, 7),
+    ("predict:\nage=45\nage=30,", "trailing_comma", 3, 7),
+    ("predict iris: 5.1, 3.5,", "trailing_comma", 1, 23),
+    ("predict: age=45, 30", "mixed", 1, 18),
+    ("predict: a=1, b=2, 30", "mixed", 1, 20),
+    ("predict: 45, age=30", "mixed", 1, 14),
+    ("45, age=30", "mixed", 1, 5),
+    ("predict: a=1, d=1,200", "mixed", 1, 19),
+    ("whatif: age=45, income=60000", "whatif_arrow", 1, 29),
+    ("whatif: age=45; age=50", "whatif_arrow", 1, 17),
+    ("whatif churn: 5, 6", "whatif_arrow", 1, 19),
+    ("whatif: age=45 ->", "whatif_changes", 1, 18),
+    ("whatif: age=45 -> 50", "whatif_changes", 1, 19),
+    ("predict: age=45 -> age=50", "arrow_needs_whatif", 1, 17),
+    ("predcit: age=45", "unknown_verb", 1, 1),
+    ("predcit age=45", "unknown_verb", 1, 1),
+    ("Modles", "unknown_verb", 1, 1),
+    ("hepl predict", "unknown_verb", 1, 1),
+    ("  explian churn", "unknown_verb", 1, 3),
+    ("predicts: age=45", "unknown_verb", 1, 1),
+    ("predict", "no_rows", 1, 8),
+    ("predict churn", "no_rows", 1, 14),
+    ("predict churn:", "no_rows", 1, 15),
+    ("whatif:", "no_rows", 1, 8),
+    ("explain churn now", "syntax", 1, 15),
+    ("models churn", "syntax", 1, 8),
+    ("predict: age=45 #comment", "syntax", 1, 17),
+    ("help 123", "syntax", 1, 6),
+    ("predict: age=45abc", "syntax", 1, 14),
+    ("predict: weight=1.2m", "syntax", 1, 17),
+]
+
+TOKEN_NAME = re.compile(r"\$END|__ANON|\b[A-Z][A-Z_]{2,}\b")
+
+
+@pytest.mark.parametrize(("message", "label", "line", "column"), REJECTED, ids=[m for m, *_ in REJECTED])
+def test_rejected(message, label, line, column):
+    error = parse(message)
+    assert isinstance(error, ParseError)
+    assert (error.label, error.line, error.column) == (label, line, column)
+    assert error.text == message
+
+
+@pytest.mark.parametrize(("message", "label", "line", "column"), REJECTED, ids=[m for m, *_ in REJECTED])
+def test_errors_read_as_plain_words(message, label, line, column):
+    error = parse(message)
+    assert error.expected and not TOKEN_NAME.search(error.expected), error.expected
+    assert error.hint and not TOKEN_NAME.search(error.hint), error.hint
+    shown, pointer = error.caret.split("\n")
+    assert shown == message.split("\n")[line - 1].replace("\t", " ")
+    assert pointer == " " * (column - 1) + "^"
+    assert error.message == f"{error.caret}\nExpected {error.expected}.\n{error.hint}"
+
+
+def test_the_table_is_large_enough_and_covers_every_label():
+    assert len(REJECTED) >= 30
+    assert {label for _, label, *_ in REJECTED} == set(LABELS) | {"syntax"}
+
+
+@pytest.mark.parametrize(("label", "example"), [(label, e) for label, examples in EXAMPLES.items() for e in examples])
+def test_every_example_in_the_error_table_gets_its_own_label(label, example):
+    assert parse(example).label == label
+
+
+@pytest.mark.parametrize(("message", "fix"), [
+    ("predict: age=45,", "`predict: age=45`"),
+    ("predict: age==45", "`predict: age=45`"),
+    ("predict: age=, income=5", "`predict: age=?, income=5`"),
+    ('predict churn: plan="Premium Plus', '`predict churn: plan="Premium Plus"`'),
+    ("predict: plan=“Premium", "`predict: plan=“Premium”`"),
+    ("predict: age=45, income 60000", "`predict: age=45, income=60000`"),
+    ("predcit churn: age=45", "Did you mean predict? `predict churn: age=45`"),
+    ("predict churn", "`predict churn: age=45, income=60000`"),
+    ("whatif churn", "`whatif churn: age=45, income=60000 -> income=80000`"),
+    ("predict churn: age=45 -> age=50", "`whatif churn: age=45 -> age=50`"),
+    ("predict: a=1, d=1,200", "`predict: a=1, d=1200`"),
+    ("predict:\nage=45\nage=30,", "`age=30`"),
+])
+def test_hints_show_the_message_fixed(message, fix):
+    assert fix in parse(message).hint
+
+
+def test_a_generic_error_says_what_would_fit():
+    error = parse("explain churn now")
+    assert error.expected == "the end of the line"
+    assert "'now'" in error.hint
+    assert parse("predict: age=45 #x").expected == "a key=value pair or the end of the line"
+
+
+def test_a_long_line_is_cut_around_the_caret():
+    message = "predict: " + ", ".join(f"feature{i}=1" for i in range(30)) + ", oops"
+    error = parse(message)
+    shown, pointer = error.caret.split("\n")
+    assert len(shown) < 120 and shown.startswith("…")
+    assert shown[pointer.index("^"):].startswith("oops")
+
+
+def test_a_word_near_a_verb_is_still_a_key_before_equals():
+    assert not isinstance(parse("field=3"), ParseError)
+    assert parse("feild=").label == "empty_value"

@@ -1,0 +1,119 @@
+"""Slack fixtures: the fake Slack and the real app, on loopback, in one background event loop.
+
+Tests stay synchronous: they POST signed bodies over real HTTP and wait (with
+timeouts, never sleeps) for what the fake Slack received.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.core import Bot
+from bot.slack.fake import BackgroundLoop, FakeSlack, signed
+from bot.slack.service import Service, launch
+from bot.slack.settings import Settings
+
+SECRET = "test-signing-secret"
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture(scope="session")
+def loop() -> Iterator[BackgroundLoop]:
+    thread = BackgroundLoop()
+    yield thread
+    thread.close()
+
+
+@dataclass
+class Running:
+    """A started app and the fake Slack it talks to."""
+
+    fake: FakeSlack
+    service: Service
+    loop: BackgroundLoop
+    ts: Iterator[int]
+
+    @property
+    def url(self) -> str:
+        return self.service.url
+
+    def post(self, body: str, content_type: str = FORM, secret: str = SECRET, timestamp: int | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(self.url, body.encode(), method="POST", headers={
+            "Content-Type": content_type, **signed(secret, body, timestamp), **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def command(self, text: str, **more: str) -> str:
+        """Run `/predict text`; return its response_url once Slack got its ack."""
+        payload = self.fake.command(text, **more)
+        status, _ = self.post(urlencode(payload))
+        assert status == 200
+        return payload["response_url"]
+
+    def click_share(self, command: str, **more: str) -> str:
+        payload = self.fake.share_click(command, **more)
+        status, _ = self.post(urlencode({"payload": json.dumps(payload)}))
+        assert status == 200
+        return payload["response_url"]
+
+    def response(self, url: str, **body: Any):
+        """What the bot sent to this response_url (the first call matching `body`), waiting for it."""
+        return self.fake.wait_for("response", where=lambda c: url.endswith(c.path), **body)
+
+    def event(self, event: dict, event_id: str | None = None, retry: int | None = None) -> int:
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        status, _ = self.post(json.dumps(self.fake.event(event, event_id)), "application/json", headers=headers)
+        return status
+
+    def next_ts(self) -> str:
+        return f"1710000000.{next(self.ts):06d}"
+
+    def mention(self, text: str, channel: str = "C1", user: str = "U1", **more: Any) -> dict:
+        return {"type": "app_mention", "text": f"<@UBOT> {text}", "user": user, "channel": channel,
+                "ts": self.next_ts(), **more}
+
+    def dm(self, text: str, user: str = "U1", channel: str = "D1", **more: Any) -> dict:
+        return {"type": "message", "channel_type": "im", "text": text, "user": user, "channel": channel,
+                "ts": self.next_ts(), **more}
+
+
+StartSlack = Callable[..., Running]
+
+
+@pytest.fixture(scope="module")
+def start_slack(loop: BackgroundLoop, registry) -> Iterator[StartSlack]:
+    """Start an app over a fresh fake Slack: `start_slack(bot=..., env=..., **settings overrides)`."""
+    started: list[tuple[FakeSlack, Service]] = []
+    numbers = itertools.count(1)
+
+    def start(bot: Bot | None = None, env: dict[str, str] | None = None, **overrides: Any) -> Running:
+        fake = FakeSlack()
+        loop.run(fake.start())
+        settings = Settings.from_env(fake.env(SLACK_SIGNING_SECRET=SECRET, **(env or {})))
+        service = loop.run(launch(bot or Bot(registry), replace(settings, **overrides), port=0))
+        started.append((fake, service))
+        return Running(fake, service, loop, numbers)
+
+    yield start
+    for fake, service in reversed(started):
+        loop.run(service.stop())
+        loop.run(fake.stop())
+
+
+@pytest.fixture(scope="module")
+def slack(start_slack: StartSlack) -> Running:
+    """One app in HTTP mode shared by a module's tests; each test uses its own ts values."""
+    return start_slack()

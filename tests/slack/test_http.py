@@ -1,0 +1,214 @@
+"""The Slack app in HTTP mode: signed requests over real HTTP, answers checked at the fake Slack."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.request
+from urllib.parse import urlencode
+
+from bot.core import Bot
+from bot.slack.fake import block_problem
+
+
+def shown(call) -> str:
+    """Everything a message shows, as Slack received it."""
+    return json.dumps({"text": call.body.get("text"), "blocks": call.body.get("blocks")}, ensure_ascii=False)
+
+
+def test_healthz_says_ok(slack):
+    with urllib.request.urlopen(slack.url.replace("/slack/events", "/healthz"), timeout=5) as response:
+        assert json.load(response) == {"ok": True}
+
+
+def test_the_events_url_answers_slacks_verification_challenge(slack):
+    status, body = slack.post(json.dumps({"type": "url_verification", "challenge": "c4ll3nge"}), "application/json")
+    assert status == 200 and json.loads(body) == {"challenge": "c4ll3nge"}
+
+
+def test_predict_acks_at_once_then_answers_privately_with_a_share_button(slack):
+    url = slack.command("age=45, income=60000")
+    response = slack.response(url)
+    assert response.body["response_type"] == "ephemeral"
+    assert response.body["replace_original"] is False
+    headline = response.body["blocks"][0]["text"]["text"]
+    assert "confident" in headline and ("churns" in headline or "stays" in headline)
+    assert "for age=45, income=60000" in shown(response)
+    [button] = response.body["blocks"][-1]["elements"]
+    assert button["action_id"] == "share" and button["value"] == "age=45, income=60000"
+    assert response.body["text"]
+
+
+class GatedBot(Bot):
+    """Answers only once the test opens the gate."""
+
+    gate = threading.Event()
+
+    def handle(self, *args, **kwargs):
+        assert self.gate.wait(20)
+        return super().handle(*args, **kwargs)
+
+
+def test_the_ack_goes_back_before_any_scoring_is_done(start_slack, registry):
+    app = start_slack(bot=GatedBot(registry))
+    payload = app.fake.command("models")
+    status, body = app.post(urlencode(payload))          # returns while the bot is still held at the gate
+    assert (status, body) == (200, b"")
+    assert not app.fake.calls_to("response")
+    GatedBot.gate.set()
+    assert "iris" in shown(app.response(payload["response_url"]))
+
+
+def test_bad_and_stale_signatures_are_refused(slack):
+    payload = slack.fake.command("age=45")
+    body = urlencode(payload)
+    assert slack.post(body, secret="not-the-secret")[0] == 401
+    assert slack.post(body, timestamp=int(time.time()) - 600)[0] == 401
+    assert slack.post(body)[0] == 200
+    slack.response(payload["response_url"])
+    assert len([c for c in slack.fake.calls_to("response") if payload["response_url"].endswith(c.path)]) == 1
+
+
+def test_predict_public_answers_the_channel_without_a_share_button(slack):
+    url = slack.command("public predict iris: 5.1, 3.5, 1.4, 0.2")
+    response = slack.response(url)
+    assert response.body["response_type"] == "in_channel"
+    assert "setosa" in response.body["blocks"][0]["text"]["text"]
+    assert all(b["type"] != "actions" for b in response.body["blocks"])
+
+
+def test_share_button_posts_the_answer_in_the_channel_and_drops_the_private_copy(slack):
+    url = slack.click_share("predict iris: 5.1, 3.5, 1.4, 0.2", user="U7")
+    public = slack.response(url, response_type="in_channel")
+    assert "setosa" in shown(public) and "Shared by <@U7>" in shown(public)
+    slack.response(url, delete_original=True)
+
+
+def test_a_mention_is_answered_in_a_thread_under_it(slack):
+    event = slack.mention("predict: age=45, income=60000")
+    assert slack.event(event) == 200
+    post = slack.fake.wait_for("chat.postMessage", thread_ts=event["ts"])
+    assert post.body["channel"] == "C1"
+    assert "confident" in post.body["blocks"][0]["text"]["text"]
+    assert "for age=45, income=60000" in shown(post)
+
+
+def test_a_mention_inside_a_thread_is_answered_in_that_thread(slack):
+    event = slack.mention("models", thread_ts="1700000000.000001")
+    slack.event(event)
+    post = slack.fake.wait_for("chat.postMessage", thread_ts="1700000000.000001")
+    assert "iris" in shown(post) and "diabetes" in shown(post)
+
+
+def test_a_dm_is_answered_in_place(slack):
+    event = slack.dm("predict iris: 5.1, 3.5, 1.4, 0.2", channel="D42")
+    slack.event(event)
+    post = slack.fake.wait_for("chat.postMessage", channel="D42")
+    assert post.body.get("thread_ts") is None
+    assert "setosa" in shown(post)
+
+
+def test_bot_messages_and_edits_are_not_answered(slack):
+    slack.event(slack.dm("predict: age=1", channel="D43", bot_id="B999"))
+    slack.event(slack.dm("predict: age=2", channel="D43", subtype="message_changed"))
+    slack.event(slack.dm("models", channel="D43"))
+    slack.fake.wait_for("chat.postMessage", channel="D43")
+    assert len([c for c in slack.fake.calls_to("chat.postMessage") if c.body["channel"] == "D43"]) == 1
+
+
+def test_a_retried_delivery_is_acknowledged_and_answered_once(slack):
+    event = slack.mention("models", channel="C2")
+    assert slack.event(event, event_id="EvRETRY1") == 200
+    slack.fake.wait_for("chat.postMessage", thread_ts=event["ts"])
+    assert slack.event(event, event_id="EvRETRY1", retry=1) == 200
+    as_dm = {**event, "type": "message", "channel_type": "im"}         # the same message as another event
+    assert slack.event(as_dm, event_id="EvOTHER1") == 200
+    marker = slack.mention("help", channel="C2")
+    slack.event(marker)
+    slack.fake.wait_for("chat.postMessage", thread_ts=marker["ts"])
+    assert len([c for c in slack.fake.calls_to("chat.postMessage") if c.body.get("thread_ts") == event["ts"]]) == 1
+
+
+def test_what_people_type_never_pings_the_channel(slack):
+    # Slack escapes a literal "<" typed by a person; the bot reads it as text and escapes it again.
+    event = slack.mention("predict: age=45, plan=&lt;!channel&gt; &lt;@U123&gt; &lt;http://x|y&gt;")
+    slack.event(event)
+    post = slack.fake.wait_for("chat.postMessage", thread_ts=event["ts"])
+    assert "&lt;!channel&gt;" in shown(post)
+    for ping in ("<!channel>", "<@U123>", "<http://x|y>"):
+        assert ping not in shown(post)
+    url = slack.command("predict: plan=&lt;!here&gt;")
+    response = slack.response(url)
+    assert "<!here>" not in shown(response) and "&lt;!here&gt;" in shown(response)
+
+
+def test_a_parse_error_shows_the_caret_in_a_code_block(slack):
+    url = slack.command("predict: age=45,, income")
+    response = slack.response(url)
+    assert "```" in shown(response) and "^" in shown(response)
+    assert not any(b["type"] == "actions" for b in response.body["blocks"])
+
+
+def test_a_long_answer_stays_inside_block_kit_limits(slack):
+    rows = "; ".join(f"age={20 + n}, income={30 + n}k, plan=\"{'Premium Plus ' * 8}\"" for n in range(50))
+    event = slack.mention(f"predict: {rows}")
+    slack.event(event)
+    post = slack.fake.wait_for("chat.postMessage", thread_ts=event["ts"])
+    assert block_problem(post.body["blocks"]) is None
+    assert len(post.body["blocks"]) <= 50
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in post.body["blocks"])
+
+
+def test_people_and_channels_off_the_allow_lists_are_refused_privately(start_slack):
+    app = start_slack(env={"PREDBOT_SLACK_ALLOWED_USERS": "U1,U2", "PREDBOT_SLACK_ALLOWED_CHANNELS": "C1"})
+    url = app.command("age=45", user_id="U9")
+    refusal = app.response(url)
+    assert refusal.body["response_type"] == "ephemeral"
+    assert "(U9) is not on it" in shown(refusal)
+    event = app.mention("models", channel="C5", user="U2")
+    app.event(event)
+    private = app.fake.wait_for("chat.postEphemeral", user="U2")
+    assert private.body["channel"] == "C5" and "does not answer in this channel (C5)" in shown(private)
+    app.event(app.dm("models", user="U2", channel="D7"))         # DMs follow the user list only
+    assert "iris" in shown(app.fake.wait_for("chat.postMessage", channel="D7"))
+    assert len(app.fake.calls_to("chat.postMessage")) == 1
+
+
+class BrokenBot(Bot):
+    def handle(self, *args, **kwargs):
+        raise RuntimeError("the scorer fell over")
+
+
+def test_a_listener_failure_is_logged_and_answered_with_an_apology(start_slack, registry, caplog):
+    app = start_slack(bot=BrokenBot(registry))
+    event = app.mention("models")
+    with caplog.at_level(logging.ERROR, logger="bot.slack"):
+        app.event(event)
+        post = app.fake.wait_for("chat.postMessage", thread_ts=event["ts"])
+    assert "Sorry, something went wrong on our side" in shown(post)
+    [record] = [r for r in caplog.records if r.name == "bot.slack.app"]
+    assert record.exc_info and "the scorer fell over" in str(record.exc_info[1])
+    url = app.command("models")
+    assert "Sorry, something went wrong" in shown(app.response(url))
+
+
+def test_when_slack_rejects_an_answer_the_person_still_hears_back(start_slack):
+    app = start_slack()
+    app.fake.fail_next("chat.postMessage", "msg_too_long")
+    event = app.mention("models")
+    app.event(event)
+    apology = app.fake.wait_for("chat.postMessage", thread_ts=event["ts"], where=lambda c: c.answer["ok"])
+    assert "Sorry, something went wrong on our side" in shown(apology)
+    assert [c.answer["ok"] for c in app.fake.calls_to("chat.postMessage")] == [False, True]
+
+
+def test_tokens_and_secrets_never_reach_the_log(start_slack, caplog):
+    with caplog.at_level(logging.DEBUG):
+        app = start_slack()
+        event = app.mention("models")
+        app.event(event)
+        app.fake.wait_for("chat.postMessage", thread_ts=event["ts"])
+    for secret in (app.fake.bot_token, "test-signing-secret"):
+        assert secret not in caplog.text

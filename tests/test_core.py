@@ -1,0 +1,173 @@
+"""bot.core.handle end to end in-process: text in, channel-neutral Reply out."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+import parser as commands
+from bot import reply
+from bot.core import Bot
+from bot.render.text import render
+from bot.reply import Attachment, Status
+
+
+@pytest.fixture(scope="module")
+def bot(registry):
+    return Bot(registry)
+
+
+def ask(bot, text, **kwargs) -> reply.Reply:
+    answer = bot.handle(text, reply.Sender("U1"), **kwargs)
+    assert render(answer)  # every reply renders as text
+    return answer
+
+
+def test_the_readme_example_predicts_with_the_default_model(bot):
+    answer = ask(bot, "predict: age=45, income=60000")
+    assert answer.status is Status.OK and answer.model == "churn"
+    assert len(answer.version) == 10 and len(answer.prediction_id) == 12
+    [row] = answer.body.rows
+    assert row.inputs == "age=45, income=60000"
+    assert row.prediction in ("stays", "churns")
+    assert row.confidence == max(row.probabilities.values())
+    assert len(row.drivers) == 3
+    assert "plan was not given; the model filled it in." in row.warnings
+    assert answer.body.scale == "probability"
+
+
+def test_named_model_with_quoted_category_and_units(bot):
+    answer = ask(bot, 'predict churn: plan="Premium Plus", fee=$80, age=50')
+    [row] = answer.body.rows
+    assert row.ok
+    assert {d.feature for d in row.drivers} <= set(bot.registry.get("churn").schema.names)
+
+
+def test_positional_values_follow_the_schema_order(bot):
+    answer = ask(bot, "predict iris: 5.1, 3.5, 1.4, 0.2")
+    assert answer.body.rows[0].prediction == "setosa"
+    assert answer.body.scale == "log-odds"
+
+
+def test_several_rows_each_get_an_answer(bot):
+    answer = ask(bot, "predict: age=45 income=60k; age=30 income=sixty")
+    first, second = answer.body.rows
+    assert first.ok and not second.ok
+    assert second.reason == "income expects a number, got 'sixty'."
+    assert answer.status is Status.OK
+
+
+def test_no_row_predicted_is_not_predicted(bot):
+    answer = ask(bot, "predict iris: 5.1, 3.5")
+    assert answer.status is Status.NOT_PREDICTED
+    assert answer.body.rows[0].reason.startswith("Expected 4 values in this order: sepal_length")
+
+
+def test_slash_command_form_implies_predict(bot):
+    answer = ask(bot, "age=45, income=60000")
+    assert answer.status is Status.OK and answer.model == "churn"
+
+
+def test_unknown_model_is_refused_with_a_suggestion(bot):
+    answer = ask(bot, "predict chrun: age=45")
+    assert answer.status is Status.REFUSED
+    assert answer.body.message == "There is no model called 'chrun'. Did you mean 'churn'?"
+
+
+def test_unknown_field_gets_did_you_mean(bot):
+    answer = ask(bot, "predict: agee=45")
+    assert answer.body.rows[0].reason == "Unknown field 'agee'. Did you mean 'age'?"
+
+
+def test_parse_errors_come_back_with_caret_and_hint(bot):
+    answer = ask(bot, "predict: age==45")
+    assert answer.status is Status.PARSE_ERROR
+    assert "^" in answer.body.caret and answer.body.hint
+    assert "Traceback" not in render(answer)
+
+
+def test_whatif_reports_the_change_and_what_moved(bot):
+    answer = ask(bot, "whatif: age=45, income=60000, support_calls=6 -> support_calls=0")
+    assert answer.status is Status.OK
+    body = answer.body
+    assert [(c.feature, c.before, c.after) for c in body.changes] == [("support_calls", "6", "0")]
+    assert body.before.probabilities != body.after.probabilities
+    assert body.moved[0].feature == "support_calls"
+    churn_before = body.before.probabilities["churns"]
+    churn_after = body.after.probabilities["churns"]
+    assert (churn_after < churn_before) == (body.moved[0].direction == "down") or body.before.prediction != body.after.prediction
+
+
+def test_whatif_with_an_unknown_change_key_is_not_predicted(bot):
+    answer = ask(bot, "whatif: age=45 -> incme=5")
+    assert answer.status is Status.NOT_PREDICTED
+    assert "Did you mean 'income'?" in answer.body.message
+
+
+def test_explain_gives_global_drivers_biggest_first(bot):
+    answer = ask(bot, "explain churn")
+    importances = [i.mean_abs for i in answer.body.importances]
+    assert importances == sorted(importances, reverse=True)
+    assert {i.feature for i in answer.body.importances} == set(bot.registry.get("churn").schema.names)
+    assert answer.body.rows == 200
+
+
+def test_schema_example_parses_and_scores(bot):
+    for name in bot.registry.names():
+        answer = ask(bot, f"schema {name}")
+        assert answer.status is Status.OK
+        example = ask(bot, answer.body.example)
+        assert example.status is Status.OK, (answer.body.example, render(example))
+        assert example.model == name
+        assert example.body.rows[0].warnings == ()
+
+
+def test_models_lists_every_model_once(bot):
+    answer = ask(bot, "models")
+    assert [m.name for m in answer.body.models] == ["churn", "diabetes", "iris"]
+    assert [m.default for m in answer.body.models] == [True, False, False]
+
+
+def test_help_lists_every_command(bot):
+    text = ask(bot, "help").body.text
+    for doc in commands.COMMANDS:
+        assert doc.syntax in text
+
+
+def test_help_on_an_unknown_topic_suggests_one(bot):
+    assert "Did you mean `help predict`?" in ask(bot, "help predcit").body.text
+
+
+def test_csv_attachment_is_scored_into_a_result_file(bot):
+    content = b"id,age,income\n1,45,60000\n2,50,lots\n"
+    seen = []
+    answer = ask(bot, "predict churn", attachments=[Attachment("people.csv", content)], progress=seen.append)
+    assert answer.status is Status.OK
+    [scored] = answer.body.files
+    assert (scored.rows, scored.predicted, scored.reasons) == (2, 1, {"wrong_type": 1})
+    [result] = answer.files
+    assert result.filename == scored.result == "people-churn-predictions.csv"
+    rows = list(csv.DictReader(io.StringIO(result.content.decode())))
+    assert rows[1]["not_predicted_reason"] == "income expects a number, got 'lots'."
+    assert seen == [2]
+
+
+def test_non_csv_attachment_is_refused_politely(bot):
+    answer = ask(bot, "", attachments=[Attachment("photo.png", b"\x89PNG", "image/png")])
+    assert answer.status is Status.NOT_PREDICTED
+    assert answer.body.files[0].error == "Only CSV files can be scored; save it as .csv."
+
+
+def test_too_many_rows_in_one_message_is_refused(bot):
+    answer = ask(bot, "predict: " + "; ".join("age=40" for _ in range(51)))
+    assert answer.status is Status.REFUSED and "Send the rest as a CSV file" in answer.body.message
+
+
+def test_an_internal_failure_is_an_apology_not_a_traceback(bot, monkeypatch, caplog):
+    monkeypatch.setattr(bot, "predict", lambda *a: 1 / 0)
+    answer = ask(bot, "predict: age=45")
+    assert answer.status is Status.REFUSED
+    assert answer.body.message.startswith("Sorry, something went wrong on our side")
+    assert "ZeroDivisionError" in caplog.text
