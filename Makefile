@@ -9,13 +9,24 @@ PYTHON ?= $(shell for p in python3.13 python3.12 \
           done)
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+TOOLS  := swaks openssl
+
+.PHONY: run test bench tools clean
 
 run: $(STAMP)
-	$(BIN)/predbot chat
+	$(BIN)/predbot serve
 
-test: $(STAMP)
+test: $(STAMP) tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The mail tests drive the server with swaks and make a TLS certificate with openssl.
+tools:
+	@missing=$$(for t in $(TOOLS); do command -v $$t >/dev/null || echo $$t; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing $$missing (Debian packages)"; \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

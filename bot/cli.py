@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
@@ -33,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("-o", "--output", type=Path, help="where to write the results (default: stdout)")
     score.add_argument("--model", help="model name (default: the default model)")
     score.add_argument("--top-k", type=int, default=None, help="drivers per row (default: the model card's)")
+    serve = commands.add_parser("serve", help="run every configured channel (email; Slack with tokens; "
+                                "the chat on a terminal)")
+    from bot import serve as serving
+
+    serving.add_arguments(serve)
     return top
 
 
@@ -40,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("mail.log").setLevel(logging.DEBUG if args.verbose else logging.WARNING)  # aiosmtpd
     from bot.core import Bot  # imported late: `predbot --help` stays instant
     from scoring.registry import Registry
 
@@ -59,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.terminal import score_file
 
             return score_file(bot.registry, args.input, args.output, args.model, args.top_k)
+        case "serve":
+            from bot.serve import serve
+
+            return asyncio.run(serve(bot, args))
     return 2
 
 

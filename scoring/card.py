@@ -19,6 +19,7 @@ model and its background sample. Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,16 @@ class ModelCard:
 
 
 def load_card(path: Path) -> ModelCard:
-    if not path.exists():
+    """The card at `path` (an empty card if there is none), parsed once per file version."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return ModelCard()
+    return _parsed(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _parsed(path: Path, mtime_ns: int, size: int) -> ModelCard:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:

@@ -134,13 +134,17 @@ class OutOfRange(Problem):
 
 @dataclass(frozen=True)
 class Imputed(Problem):
+    """Fields left out (or given as `?`) that the model fills in: one warning per row, not one each."""
+
     severity: ClassVar[str] = "warning"
     label: ClassVar[str] = "imputed"
-    feature: str
+    features: tuple[str, ...]
 
     @property
     def message(self) -> str:
-        return f"{self.feature} was not given; the model filled it in."
+        if len(self.features) == 1:
+            return f"{self.features[0]} was not given; the model filled it in."
+        return f"Not given, so the model filled them in: {', '.join(self.features)}."
 
 
 @dataclass(frozen=True)

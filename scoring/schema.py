@@ -179,6 +179,7 @@ class Schema:
                 given[feature.name] = raw
         values: dict[str, object] = {}
         warnings: list[Problem] = []
+        imputed: list[str] = []
         for feature in self.features:
             value = feature.coerce(given.get(feature.name))
             if isinstance(value, Problem):
@@ -186,9 +187,11 @@ class Schema:
                 continue
             values[feature.name] = value
             if value is None:
-                warnings.append(Imputed(feature.name))
+                imputed.append(feature.name)
             elif warning := feature.range_warning(value):
                 warnings.append(warning)
+        if imputed:
+            warnings.insert(0, Imputed(tuple(imputed)))
         return problems if problems else CoercedRow(values, tuple(warnings))
 
 

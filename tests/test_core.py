@@ -34,7 +34,7 @@ def test_the_readme_example_predicts_with_the_default_model(bot):
     assert row.prediction in ("stays", "churns")
     assert row.confidence == max(row.probabilities.values())
     assert len(row.drivers) == 3
-    assert "plan was not given; the model filled it in." in row.warnings
+    assert row.warnings[0].startswith("Not given, so the model filled them in: plan, monthly_fee,")
     assert answer.body.scale == "probability"
 
 

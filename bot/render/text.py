@@ -25,22 +25,23 @@ def _(b: reply.Prediction) -> list[str]:
     lines: list[str] = []
     for number, row in enumerate(b.rows, 1):
         label = f"{number}. " if len(b.rows) > 1 else ""
-        lines.append(f"{label}{row.inputs}")
-        lines += [f"  -> {line}" for line in row_lines(row, b.scale)]
+        first, *rest = row_lines(row, b.scale)
+        lines += [f"{label}{row.inputs}", f"  -> {first}", *(f"     {line}" for line in rest)]
     if note := scale_note(b.scale):
         lines.append(f"  ({note})")
     return lines
 
 
 def row_lines(row: reply.Row, scale: str) -> list[str]:
-    lines = [headline(row)]
+    """The answer first, then the other classes, the drivers and the warnings."""
     if not row.ok:
-        return lines
+        return [headline(row)]
+    lines = [headline(row)]
     if len(row.probabilities) > 1:
-        lines.append("  ".join(f"{label} {percent(p)}" for label, p in row.probabilities.items()))
+        lines[0] += "   " + "  ".join(f"{label} {percent(p)}" for label, p in row.probabilities.items())
     target = row.prediction if row.confidence is not None else "the prediction"
-    lines += [f"  {'+' if d.direction == 'up' else '-'} {driver_phrase(d, scale, target)}" for d in row.drivers]
-    lines += [f"  ! {warning}" for warning in row.warnings]
+    lines += [f"{'+' if d.direction == 'up' else '-'} {driver_phrase(d, scale, target)}" for d in row.drivers]
+    lines += [f"! {warning}" for warning in row.warnings]
     return lines
 
 

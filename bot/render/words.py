@@ -28,7 +28,8 @@ def driver_phrase(driver: reply.Driver, scale: str, target: str) -> str:
     verb = {"up": "pushes toward", "down": "pushes away from"}.get(driver.direction, "does not move")
     if scale == "target":
         verb = {"up": "raises", "down": "lowers"}.get(driver.direction, "does not move")
-    return f"{driver.feature}={driver.value} {verb} {target} ({amount(driver.contribution, scale)})"
+    given = f"{driver.feature} (not given)" if driver.value == "?" else f"{driver.feature}={driver.value}"
+    return f"{given} {verb} {target} ({amount(driver.contribution, scale)})"
 
 
 def headline(row: reply.Row) -> str:

@@ -15,8 +15,7 @@ from bot.mail.testing import ServiceThread, Sink
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and localhost: (cert.pem, key.pem)."""
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
+    assert shutil.which("openssl"), "openssl is needed: `make test` installs it"
     where = tmp_path_factory.mktemp("tls")
     cert, key = where / "cert.pem", where / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",

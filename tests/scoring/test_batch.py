@@ -27,7 +27,7 @@ def test_every_row_comes_back_with_prediction_or_reason(churn):
     assert [bool(r["prediction"]) for r in rows] == [True, False, False, True, True]
     assert rows[1]["not_predicted_reason"] == "income expects a number, got 'sixty'."
     assert rows[2]["not_predicted_reason"] == "plan has no category 'Premum'. Did you mean 'Premium'?"
-    assert "age was not given" in rows[3]["warnings"]
+    assert "Not given, so the model filled them in: age, monthly_fee" in rows[3]["warnings"]
     assert summary.ignored_columns == ("customer", "notes")
     assert summary.reasons == {"wrong_type": 1, "unknown_category": 1}
 

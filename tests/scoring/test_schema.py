@@ -98,11 +98,17 @@ def test_missing_field_the_model_cannot_fill_is_an_error():
 
 @pytest.mark.parametrize("missing", [None, "?", "NA", "null", "", float("nan")])
 def test_missing_field_the_model_fills_in_is_a_warning(missing):
-    row = SCHEMA.coerce({"age": 45, "income": missing})
+    row = SCHEMA.coerce({"age": 45, "income": missing, "plan_type": "Basic", "autopay": "no"})
     assert isinstance(row, CoercedRow)
     assert row.values["income"] is None
-    assert Imputed("income") in row.warnings
-    assert Imputed("income").message == "income was not given; the model filled it in."
+    assert row.warnings == (Imputed(("income",)),)
+    assert row.warnings[0].message == "income was not given; the model filled it in."
+
+
+def test_several_fields_filled_in_make_one_warning():
+    row = SCHEMA.coerce({"age": 45})
+    assert row.warnings == (Imputed(("income", "plan_type", "autopay")),)
+    assert row.warnings[0].message == "Not given, so the model filled them in: income, plan_type, autopay."
 
 
 def test_value_outside_training_range_is_kept_with_a_warning():
