@@ -120,7 +120,9 @@ class Bot:
                 return not_predicted(feature.message, model)
             after[feature.name] = value
         everything = len(model.schema.features)
-        before_result, after_result = score(model, [base, after], everything)
+        [before_result] = score(model, [base], everything)
+        about = str(before_result.prediction) if model.is_classifier and before_result.ok else ""
+        [after_result] = score(model, [after], everything, drivers_for=about or None)
         before = row_reply(model, before_result, inputs_text(base))
         changed = row_reply(model, after_result, inputs_text(after))
         if not (before.ok and changed.ok):
@@ -130,8 +132,8 @@ class Bot:
             before=shorten(before), after=shorten(changed),
             changes=tuple(reply.Change(canonical(model, k), value_text(before_value(model, base, k)),
                                        value_text(v)) for k, v in changes.items()),
-            moved=moved_drivers(before_result, after_result, after),
-            scale=before_result.scale), model)
+            moved=moved_drivers(before_result, after_result),
+            scale=before_result.scale, about=about), model)
 
     def explain(self, name: str | None) -> reply.Reply:
         model = self.model(name)
@@ -226,7 +228,7 @@ def before_value(model: Model, row: dict[str, object], name: str) -> object:
     return next((v for k, v in row.items() if canonical(model, k) == wanted), None)
 
 
-def moved_drivers(before, after, inputs: dict[str, object]) -> tuple[reply.Driver, ...]:
+def moved_drivers(before, after) -> tuple[reply.Driver, ...]:
     """How each feature's contribution changed, biggest move first."""
     old = {d.feature: d.contribution for d in before.drivers}
     deltas = [(d.feature, d.value, d.contribution - old.get(d.feature, 0.0)) for d in after.drivers]

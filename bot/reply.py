@@ -77,6 +77,7 @@ class WhatIf:
     changes: tuple[Change, ...]
     moved: tuple[Driver, ...]                # change in each feature's contribution, biggest first
     scale: str = ""
+    about: str = ""                          # classifiers: the class whose probability `moved` measures
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import numpy as np
+import pandas as pd
+
 from scoring.problems import (DuplicateFeature, Imputed, MissingValue, OutOfRange, Problem,
                               UnknownCategory, UnknownFeature, WrongCount, WrongType)
 
@@ -199,15 +202,12 @@ FRAME_DTYPES = {Kind.NUMERIC: "float64", Kind.INTEGER: "float64",
                 Kind.BOOLEAN: "float64", Kind.CATEGORICAL: "object"}
 
 
-def to_frame(schema: Schema, rows: Sequence[Mapping[str, object]]) -> "pd.DataFrame":
+def to_frame(schema: Schema, rows: Sequence[Mapping[str, object]]) -> pd.DataFrame:
     """Coerced rows as the model takes them: feature order, NaN for missing.
 
     Numbers, whole numbers and booleans go in as floats so that a missing value
     is a plain NaN that imputers and tree models understand.
     """
-    import numpy as np
-    import pandas as pd
-
     columns = {}
     for feature in schema.features:
         cells = [row.get(feature.name) for row in rows]

@@ -56,8 +56,13 @@ class RowResult:
         return " ".join(e.message for e in self.errors) if self.errors else None
 
 
-def score(model: Model, rows: Sequence[Mapping[str, object]], top_k: int | None = None) -> list[RowResult]:
-    """One result per row, in order. Never raises for bad rows or a misbehaving model."""
+def score(model: Model, rows: Sequence[Mapping[str, object]], top_k: int | None = None,
+          drivers_for: str | None = None) -> list[RowResult]:
+    """One result per row, in order. Never raises for bad rows or a misbehaving model.
+
+    Drivers explain each row's predicted class, or the class labelled `drivers_for`
+    (to compare two rows on the same footing).
+    """
     top_k = top_k or model.card.top_k
     results: dict[int, RowResult] = {}
     good: list[tuple[int, Mapping[str, object], CoercedRow]] = []
@@ -67,12 +72,12 @@ def score(model: Model, rows: Sequence[Mapping[str, object]], top_k: int | None 
             good.append((index, row, coerced))
         else:
             results[index] = RowResult(index, dict(row), errors=tuple(coerced))
-    for index, result in zip((i for i, _, _ in good), _score_rows(model, good, top_k)):
+    for index, result in zip((i for i, _, _ in good), _score_rows(model, good, top_k, drivers_for)):
         results[index] = result
     return [results[i] for i in range(len(rows))]
 
 
-def _score_rows(model: Model, batch: list, top_k: int) -> list[RowResult]:
+def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None) -> list[RowResult]:
     if not batch:
         return []
     frame = to_frame(model.schema, [c.values for _, _, c in batch])
@@ -81,7 +86,7 @@ def _score_rows(model: Model, batch: list, top_k: int) -> list[RowResult]:
         outputs = model.final.predict_proba(transformed) if model.is_classifier else model.final.predict(transformed)
     except Exception:  # noqa: BLE001 - shown to the user as ModelFailed, logged in full here
         if len(batch) > 1:  # find the row the model chokes on; the others still score
-            return [result for item in batch for result in _score_rows(model, [item], top_k)]
+            return [result for item in batch for result in _score_rows(model, [item], top_k, drivers_for)]
         log.exception("model %s failed on row %d", model.name, batch[0][0])
         return [RowResult(batch[0][0], dict(batch[0][1]), errors=(ModelFailed(),))]
     explanation = _explain(model, frame, transformed)
@@ -97,9 +102,10 @@ def _score_rows(model: Model, batch: list, top_k: int) -> list[RowResult]:
         if explanation is None:
             warnings += (NoDrivers(),)
         else:
-            contributions = explanation.contributions[position, :, column]
+            explained = model.labels.index(drivers_for) if drivers_for in model.labels else column
+            contributions = explanation.contributions[position, :, explained]
             drivers = _top_drivers(model, row, coerced, contributions, top_k)
-            scale, base = explanation.scale, float(explanation.base_values[column])
+            scale, base = explanation.scale, float(explanation.base_values[explained])
         results.append(RowResult(index, dict(row), prediction, probabilities, drivers, scale, base, warnings))
     return results
 

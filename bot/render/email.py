@@ -14,7 +14,8 @@ from html import escape
 
 from bot import reply
 from bot.render import text
-from bot.render.words import amount, batch_line, driver_phrase, footer, headline, percent, scale_note
+from bot.render.words import (amount, batch_line, driver_phrase, footer, headline, percent, scale_note,
+                              whatif_change)
 
 SIGN_OFF = "predbot · send `help` for the commands"
 STYLE = ("body{font-family:sans-serif;line-height:1.4}pre{background:#f4f4f4;padding:6px}"
@@ -91,10 +92,10 @@ def row_html(row: reply.Row, scale: str) -> str:
 @body.register
 def _(b: reply.WhatIf) -> str:
     rows = [["before", headline(b.before)], ["after", headline(b.after)]]
-    if b.before.ok and b.after.ok and b.before.value is not None and b.after.value is not None:
-        rows.append(["change", amount(b.after.value - b.before.value, "target")])
+    if change := whatif_change(b):
+        rows.append(["change", change])
     changes = ", ".join(f"{c.feature}: {c.before} → {c.after}" for c in b.changes)
-    moved = table(["field", "value", "its push changed by"],
+    moved = table(["field", "value", "moved it by"],
                   [[d.feature, d.value, amount(d.contribution, b.scale)] for d in b.moved]) if b.moved else ""
     return f"<p>What if {escape(changes)}</p>{table(['', 'prediction'], rows)}{moved}"
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from bot import reply
 from bot.render import text
-from bot.render.words import amount, batch_line, driver_phrase, footer, headline, percent, scale_note
+from bot.render.words import (amount, batch_line, driver_phrase, footer, given, headline, percent, scale_note,
+                              whatif_change)
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -120,11 +121,11 @@ def bars(drivers: Sequence[reply.Driver], phrases: Sequence[str]) -> list[str]:
 def _(b: reply.WhatIf) -> list[Block]:
     changes = ", ".join(f"{c.feature} {c.before} → {c.after}" for c in b.changes)
     outcome = [f"*Before*\n{escape(headline(b.before))}", f"*After*\n{escape(headline(b.after))}"]
-    if b.before.ok and b.after.ok and b.before.value is not None and b.after.value is not None:
-        outcome.append(f"*Change*\n{escape(amount(b.after.value - b.before.value, 'target'))}")
+    if change := whatif_change(b):
+        outcome.append(f"*Change*\n{escape(change)}")
     blocks = [section(f"*What if* {escape(changes)}?"), fields(outcome)]
     if b.moved:
-        moved = [f"{d.feature}={d.value}  {amount(d.contribution, b.scale)}" for d in b.moved]
+        moved = [f"{given(d)}  {amount(d.contribution, b.scale)}" for d in b.moved]
         blocks.append(section("*What moved*\n" + "\n".join(bars(b.moved, moved))))
     if b.moved and (note := scale_note(b.scale)):
         blocks.append(context(note))

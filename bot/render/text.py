@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import singledispatch
 
 from bot import reply
-from bot.render.words import amount, batch_line, driver_phrase, footer, headline, percent, scale_note
+from bot.render.words import (amount, batch_line, driver_phrase, footer, given, headline, percent, scale_note,
+                              whatif_change)
 
 
 def render(r: reply.Reply) -> str:
@@ -50,10 +51,9 @@ def _(b: reply.WhatIf) -> list[str]:
     lines = [f"what if {', '.join(f'{c.feature}: {c.before} -> {c.after}' for c in b.changes)}"]
     lines.append(f"  before: {headline(b.before)}")
     lines.append(f"  after:  {headline(b.after)}")
-    if b.before.ok and b.after.ok and b.before.value is not None:
-        lines.append(f"  change: {amount(b.after.value - b.before.value, 'target')}")
-    for d in b.moved:
-        lines.append(f"  {d.feature}={d.value} moved its push by {amount(d.contribution, b.scale)}")
+    if change := whatif_change(b):
+        lines.append(f"  {change}")
+    lines += [f"  {given(d)} moved it by {amount(d.contribution, b.scale)}" for d in b.moved]
     return lines
 
 

@@ -28,8 +28,24 @@ def driver_phrase(driver: reply.Driver, scale: str, target: str) -> str:
     verb = {"up": "pushes toward", "down": "pushes away from"}.get(driver.direction, "does not move")
     if scale == "target":
         verb = {"up": "raises", "down": "lowers"}.get(driver.direction, "does not move")
-    given = f"{driver.feature} (not given)" if driver.value == "?" else f"{driver.feature}={driver.value}"
-    return f"{given} {verb} {target} ({amount(driver.contribution, scale)})"
+    return f"{given(driver)} {verb} {target} ({amount(driver.contribution, scale)})"
+
+
+def given(driver: reply.Driver) -> str:
+    """'age=45', or 'tenure (not given)' for a value the model filled in."""
+    return f"{driver.feature} (not given)" if driver.value == "?" else f"{driver.feature}={driver.value}"
+
+
+def whatif_change(b: reply.WhatIf) -> str | None:
+    """'chance of churns: 91% -> 19%', or the change in a regressor's value."""
+    if not (b.before.ok and b.after.ok):
+        return None
+    if b.about:
+        return (f"chance of {b.about}: {percent(b.before.probabilities[b.about])} -> "
+                f"{percent(b.after.probabilities[b.about])}")
+    if b.before.value is not None and b.after.value is not None:
+        return f"change: {amount(b.after.value - b.before.value, 'target')}"
+    return None
 
 
 def headline(row: reply.Row) -> str:

@@ -11,7 +11,6 @@ identical message (same bytes, same Message-ID), never as a second answer.
 
 from __future__ import annotations
 
-import os
 import signal
 import smtplib
 import subprocess

@@ -1,6 +1,7 @@
 import logging
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scoring.problems import Imputed, ModelFailed, NoDrivers, OutOfRange, UnknownCategory, WrongType
@@ -123,3 +124,13 @@ def test_batch_and_single_scoring_agree(churn):
     for a, b in zip(together, alone):
         assert a.probabilities == pytest.approx(b.probabilities)
         assert [d.feature for d in a.drivers] == [d.feature for d in b.drivers]
+
+
+def test_drivers_can_explain_a_class_other_than_the_predicted_one(iris):
+    row = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+    [own] = score(iris, [row], top_k=4)
+    [other] = score(iris, [row], top_k=4, drivers_for="virginica")
+    assert own.prediction == other.prediction == "setosa"
+    assert own.drivers != other.drivers
+    logits = iris.estimator.decision_function(pd.DataFrame([row]))
+    assert other.base_value + sum(d.contribution for d in other.drivers) == pytest.approx(logits[0][2], abs=1e-6)
