@@ -28,8 +28,9 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.svm import SVC
 
 from scoring import pipeline
-from scoring.explain import MIN_BACKGROUND_ROWS, _Codec, build_explainer
+from scoring.explain import MIN_BACKGROUND_ROWS, build_explainer
 from scoring.groups import Ungroupable, column_owners
+from scoring.permutation import _Codec
 
 NAMES = ["income", "age", "plan", "autopay", "channel"]
 
