@@ -98,9 +98,10 @@ class Feature:
     def _boolean(self, value: object) -> bool | Problem:
         if isinstance(value, bool):
             return value
+        number = float(value) if isinstance(value, (int, float)) else parse_number(str(value))
+        if number in (0.0, 1.0):
+            return bool(number)
         word = str(value).strip().lower()
-        if isinstance(value, (int, float)) and value in (0, 1):
-            return bool(value)
         if word in TRUE_WORDS or word in FALSE_WORDS:
             return word in TRUE_WORDS
         return WrongType(self.name, EXPECTED[self.kind], value)

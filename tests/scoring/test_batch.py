@@ -4,6 +4,7 @@ import io
 import pytest
 
 from scoring.batch import BatchError, neutralise, score_csv
+from scoring.demo import churn_data
 
 GOOD_AND_BAD = """customer,age,income,plan,notes
 c1,45,60000,Premium,fine
@@ -69,3 +70,10 @@ def test_chunked_output_matches_one_chunk(churn):
 def test_unusable_files_are_refused_with_a_reason(churn, text, message):
     with pytest.raises(BatchError, match=message):
         score_csv(churn, io.StringIO(text), io.StringIO())
+
+
+def test_the_training_data_written_as_csv_scores_completely(churn):
+    frame, _ = churn_data(300, seed=5)
+    summary, rows = run(churn, frame.to_csv(index=False))
+    assert (summary.rows, summary.predicted) == (300, 300)
+    assert all(r["driver_1"] for r in rows)

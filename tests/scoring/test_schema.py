@@ -143,3 +143,13 @@ def test_frame_uses_nan_for_missing_and_floats_for_numbers():
     assert frame.dtypes["age"] == "float64" and frame.dtypes["plan_type"] == object
     assert math.isnan(frame.loc[0, "income"]) and math.isnan(frame.loc[0, "plan_type"])
     assert frame.loc[0, "autopay"] == 1.0
+
+
+@pytest.mark.parametrize("given, expected", [("yes", True), ("N", False), ("on", True), ("1", True),
+                                             ("0.0", False), ("1.0", True), (1, True), (0.0, False)])
+def test_booleans_read_words_and_zero_or_one(given, expected):
+    assert SCHEMA.feature("autopay").coerce(given) is expected
+
+
+def test_boolean_rejects_other_numbers():
+    assert isinstance(SCHEMA.feature("autopay").coerce("2"), WrongType)
