@@ -1,8 +1,12 @@
-"""`python -m bench` (or `make bench`): the in-process benchmarks, one after the other."""
+"""`python -m bench` (or `make bench`): every benchmark, one after the other."""
 
-from bench import reply_bench, scoring_bench
+from bench import mail_bench, reply_bench, scoring_bench, slack_bench
 
 print("== reply path ==")
 reply_bench.main([])
 print("\n== batch scoring ==")
 scoring_bench.main([])
+print("\n== slack /predict ==")
+slack_bench.main([])
+print("\n== email ==")
+mail_bench.main([])

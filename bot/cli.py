@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("mail.log").setLevel(logging.DEBUG if args.verbose else logging.WARNING)  # aiosmtpd
-    from bot.core import Bot  # imported late: `predbot --help` stays instant
+    from bot.core import Bot
     from scoring.registry import Registry
 
     bot = Bot(Registry(config.models_dir(args.models), default=args.default_model))

@@ -12,10 +12,13 @@ import asyncio
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
 
-from bot.core import Bot
 from bot.mail import service as mail
 from bot.slack import service as slack
+
+if TYPE_CHECKING:
+    from bot.core import Bot
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
