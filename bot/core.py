@@ -61,7 +61,7 @@ class Bot:
             case commands.Predict():
                 return self.predict(command, text)
             case commands.WhatIf():
-                return self.whatif(command, text)
+                return self.whatif(command)
             case commands.Explain():
                 return self.explain(command.model)
             case commands.Schema():
@@ -84,15 +84,15 @@ class Bot:
             return refused(f"That is {len(command.rows)} rows; one message takes up to {self.max_rows}. "
                            "Send the rest as a CSV file.", "too_many_rows", model)
         named = [self.named_row(model, row) for row in command.rows]
-        rows_in = [{} if isinstance(r, Problem) else r for r in named]
-        results = score(model, rows_in, TOP_K)
+        results = score(model, [r for r in named if not isinstance(r, Problem)], TOP_K)
+        scored = iter(results)
         rows = []
-        for source, named_row, result in zip(command.rows, named, results):
+        for source, named_row in zip(command.rows, named, strict=True):
             shown = text[source.span.start:source.span.end].strip()
             if isinstance(named_row, Problem):
                 rows.append(reply.Row(inputs=shown, reason=named_row.message))
             else:
-                rows.append(row_reply(model, result, shown))
+                rows.append(row_reply(model, next(scored), shown))
         status = reply.Status.OK if any(r.ok for r in rows) else reply.Status.NOT_PREDICTED
         scale = next((r.scale for r in results if r.ok and r.scale), "")
         return answer(status, reply.Prediction(tuple(rows), scale), model)
@@ -102,17 +102,14 @@ class Bot:
             return model.schema.name_positional([plain(v) for v in row.items])
         return {pair.key: plain(pair.value) for pair in row.items}
 
-    def whatif(self, command: commands.WhatIf, text: str) -> reply.Reply:
+    def whatif(self, command: commands.WhatIf) -> reply.Reply:
         model = self.model(command.model)
         if isinstance(model, reply.Reply):
             return model
         base = self.named_row(model, command.base)
         if isinstance(base, Problem):
             return not_predicted(base.message, model)
-        changes = {pair.key: plain(pair.value) for pair in command.changes.items
-                   if isinstance(pair, commands.Pair)}
-        if not changes:
-            return not_predicted("Say what to change after '->', e.g. `-> income=80000`.", model)
+        changes = {pair.key: plain(pair.value) for pair in command.changes.items}  # the grammar makes these pairs
         after = {canonical(model, k): v for k, v in base.items()}
         for key, value in changes.items():
             feature = model.schema.feature(key)
