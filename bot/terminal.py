@@ -87,20 +87,25 @@ def score_file(registry: Registry, source: Path, output: Path | None, name: str 
         return 1
     with ExitStack() as stack:
         stack.enter_context(handle)
-        reader = handle
+        progress, bar = None, None
         if sys.stderr.isatty():
             from tqdm import tqdm
 
-            reader = stack.enter_context(tqdm.wrapattr(handle, "read", total=source.stat().st_size,
-                                                       desc=source.name, unit="B", unit_scale=True))
+            bar = stack.enter_context(tqdm(total=source.stat().st_size, desc=source.name, unit="B",
+                                           unit_scale=True))
+
+            def progress(rows: int) -> None:  # the bar counts bytes read, so it knows the total up front
+                bar.update(handle.tell() - bar.n)
         destination = stack.enter_context(output.open("w", newline="", encoding="utf-8")) if output else sys.stdout
         try:
-            summary = score_csv(model, reader, destination, top_k)
+            summary = score_csv(model, handle, destination, top_k, progress=progress)
         except BatchError as error:
             print(f"predbot: {error}", file=sys.stderr)
             return 1
+        if bar is not None:
+            bar.update(bar.total - bar.n)
     reasons = ", ".join(f"{count} {label.replace('_', ' ')}" for label, count in summary.reasons.items())
-    print(f"predbot: {summary.rows} rows, {summary.predicted} predicted, {summary.rejected} not predicted"
+    print(f"predbot: {summary.rows:,} rows, {summary.predicted:,} predicted, {summary.rejected:,} not predicted"
           + (f" ({reasons})" if reasons else "") + f" with {model.name} v{model.version}", file=sys.stderr)
     if summary.ignored_columns:
         print(f"predbot: passed through columns that are not fields: {', '.join(summary.ignored_columns)}",
