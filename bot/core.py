@@ -110,7 +110,8 @@ class Bot:
         if isinstance(base, Problem):
             return not_predicted(base.message, model)
         changes = {pair.key: plain(pair.value) for pair in command.changes.items}  # the grammar makes these pairs
-        after = {canonical(model, k): v for k, v in base.items()}
+        before_values = {canonical(model, k): v for k, v in base.items()}
+        after = dict(before_values)
         for key, value in changes.items():
             feature = model.schema.feature(key)
             if isinstance(feature, Problem):
@@ -127,7 +128,7 @@ class Bot:
                           reply.WhatIf(before, changed, (), (), before_result.scale), model)
         return answer(reply.Status.OK, reply.WhatIf(
             before=shorten(before), after=shorten(changed),
-            changes=tuple(reply.Change(canonical(model, k), value_text(before_value(model, base, k)),
+            changes=tuple(reply.Change(canonical(model, k), value_text(before_values.get(canonical(model, k))),
                                        value_text(v)) for k, v in changes.items()),
             moved=moved_drivers(before_result, after_result),
             scale=before_result.scale, about=about), model)
@@ -218,11 +219,6 @@ def plain(value: commands.Value) -> object:
 def canonical(model: Model, key: str) -> str:
     feature = model.schema.feature(key)
     return key if isinstance(feature, Problem) else feature.name
-
-
-def before_value(model: Model, row: dict[str, object], name: str) -> object:
-    wanted = canonical(model, name)
-    return next((v for k, v in row.items() if canonical(model, k) == wanted), None)
 
 
 def moved_drivers(before, after) -> tuple[reply.Driver, ...]:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 
 from bot import reply
+from parser.values import quote
 from scoring.model import Model
 from scoring.schema import Feature, Kind
 from scoring.score import RowResult
@@ -27,7 +28,7 @@ def value_text(value: object) -> str:
     if PLAIN_WORD.match(text) and text.lower() not in {"yes", "no", "true", "false", "y", "n", "on", "off",
                                                       "na", "null", "none", "missing", "n/a"}:
         return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return quote(text)
 
 
 def inputs_text(row: Mapping[str, object]) -> str:
@@ -72,8 +73,7 @@ def typical_row(model: Model) -> dict[str, object]:
     for feature in model.schema.features:
         column = model.background[feature.name].dropna() if len(model.background) else None
         if column is None or column.empty:
-            row[feature.name] = (feature.categories[0] if feature.categories else
-                                 False if feature.kind is Kind.BOOLEAN else feature.low or 0)
+            row[feature.name] = feature.default()
         elif feature.kind is Kind.CATEGORICAL:
             row[feature.name] = column.mode().iloc[0]
         elif feature.kind is Kind.BOOLEAN:

@@ -140,24 +140,12 @@ def _is_nan(value: Any) -> bool:
 
 def probe_row(schema: Schema, background: pd.DataFrame | None) -> dict[str, object]:
     """A typical complete row: the first background row, holes filled with plain defaults."""
-    row: dict[str, object] = {}
     first = background.iloc[0] if background is not None and len(background) else None
+    row: dict[str, object] = {}
     for feature in schema.features:
-        value = None
-        if first is not None and feature.name in first.index:
-            value = feature.coerce(first[feature.name])
-        if value is None or not isinstance(value, (bool, int, float, str)):
-            value = _default(feature)
-        row[feature.name] = value
+        value = feature.value_or_none(first.get(feature.name)) if first is not None else None
+        row[feature.name] = feature.default() if value is None else value
     return row
-
-
-def _default(feature: Feature) -> object:
-    if feature.kind is Kind.CATEGORICAL:
-        return feature.categories[0] if feature.categories else ""
-    if feature.kind is Kind.BOOLEAN:
-        return False
-    return feature.low if feature.low is not None else 0
 
 
 def _with_imputable(feature: Feature, model: Any, schema: Schema, probe: dict[str, object]) -> Feature:

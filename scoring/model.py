@@ -110,7 +110,8 @@ def load_model(directory: Path, name: str) -> Model:
                         "and no drivers; save a few hundred training rows beside the model", name, name)
             sample, explainer = to_frame(schema, []), None
         else:
-            sample = to_frame(schema, [_coerced(schema, r) for r in background.to_dict("records")])
+            sample = to_frame(schema, [{f.name: f.value_or_none(r.get(f.name)) for f in schema.features}
+                                       for r in background.to_dict("records")])
             explainer = _explainer(estimator, schema, sample, card, name)
         return Model(name=name, version=content_version(files), estimator=estimator,
                      preprocessor=preprocessor, final=final, schema=schema, card=card,
@@ -127,14 +128,6 @@ def _background(directory: Path, name: str, card: ModelCard) -> pd.DataFrame | N
         return None
     frame = pd.read_csv(path, nrows=BACKGROUND_ROWS * 10)
     return frame.sample(n=min(len(frame), BACKGROUND_ROWS), random_state=0) if len(frame) else None
-
-
-def _coerced(schema: Schema, record: dict[str, object]) -> dict[str, object]:
-    values = {}
-    for feature in schema.features:
-        value = feature.coerce(record.get(feature.name))
-        values[feature.name] = None if not isinstance(value, (bool, int, float, str)) else value
-    return values
 
 
 def _explainer(estimator: Any, schema: Schema, background: pd.DataFrame, card: ModelCard,

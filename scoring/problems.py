@@ -7,6 +7,7 @@ Each kind knows how to say itself, so every channel shows the same words.
 from __future__ import annotations
 
 import difflib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -24,13 +25,14 @@ def listing(items: list[str] | tuple[str, ...], limit: int = 12) -> str:
 
 
 @dataclass(frozen=True)
-class Problem:
+class Problem(ABC):
     severity: ClassVar[str] = "error"
     label: ClassVar[str] = "problem"
 
     @property
-    def message(self) -> str:  # pragma: no cover - every subclass says itself
-        raise NotImplementedError
+    @abstractmethod
+    def message(self) -> str:
+        """What went wrong and what to do, in words for people."""
 
 
 @dataclass(frozen=True)

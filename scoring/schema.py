@@ -88,6 +88,19 @@ class Feature:
             case _:
                 return self._number(value)
 
+    def value_or_none(self, value: object) -> object:
+        """The coerced value, or None where it cannot be used (for samples, not for people)."""
+        coerced = self.coerce(value)
+        return None if isinstance(coerced, Problem) else coerced
+
+    def default(self) -> object:
+        """A plain stand-in value: the first category, no, or the lowest value seen."""
+        if self.kind is Kind.CATEGORICAL:
+            return self.categories[0] if self.categories else ""
+        if self.kind is Kind.BOOLEAN:
+            return False
+        return self.low if self.low is not None else 0
+
     def range_warning(self, value: object) -> OutOfRange | None:
         if value is None or self.kind not in (Kind.NUMERIC, Kind.INTEGER):
             return None

@@ -122,8 +122,8 @@ def _explain(model: Model, frame, transformed):
 
 def _top_drivers(model: Model, row: Mapping[str, object], coerced: CoercedRow,
                  contributions: np.ndarray, top_k: int) -> tuple[Driver, ...]:
-    given = {model.schema.feature(k).name: v for k, v in row.items()
-             if not isinstance(model.schema.feature(k), Problem)}
+    features = {key: model.schema.feature(key) for key in row}
+    given = {f.name: row[key] for key, f in features.items() if not isinstance(f, Problem)}
     order = np.argsort(-np.abs(contributions), kind="stable")[:top_k]
     names = model.schema.names
     return tuple(Driver(names[j], given.get(names[j], coerced.values[names[j]]), float(contributions[j]))
