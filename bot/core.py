@@ -27,6 +27,7 @@ from scoring.score import score
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 50
+MAX_COMMAND_CHARS = 8192      # a command past this is refused before it is parsed
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILE_ROWS = 200_000
 TOP_K = 3
@@ -39,14 +40,15 @@ class Bot:
 
     def handle(self, text: str, sender: reply.Sender | None = None,
                attachments: Sequence[reply.Attachment] = (),
-               progress: Callable[[int], None] | None = None) -> reply.Reply:
+               progress: Callable[[int], None] | None = None, deadline: float | None = None) -> reply.Reply:
         """The answer to one message. With CSV attachments, the text may name the model.
 
-        `progress` is called with the number of rows scored so far, for long files.
+        `progress` is called with the number of rows scored so far, for long files;
+        past `deadline` (a `time.monotonic()` value) a file stops scoring and says so.
         """
         try:
             if attachments:
-                return self.score_files(text, attachments, progress)
+                return self.score_files(text, attachments, progress, deadline)
             return self._handle(text)
         except Exception:  # noqa: BLE001 - the user gets an apology, the log gets the traceback
             log.exception("unexpected failure answering %r", text[:200])
@@ -54,6 +56,8 @@ class Bot:
                            "The bot's owner can find the details in the log.", "internal")
 
     def _handle(self, text: str) -> reply.Reply:
+        if too_big := self.oversized(text):
+            return too_big
         command = commands.parse(text)
         match command:
             case commands.ParseError():
@@ -72,6 +76,15 @@ class Bot:
                 return reply.Reply(reply.Status.OK, reply.Help(help_text(command.topic, self.registry)))
         raise TypeError(f"no handler for {command!r}")
 
+    def oversized(self, text: str) -> reply.Reply | None:
+        """Refuse what is too long before parsing it, so no message costs more than its size allows."""
+        if len(text) > MAX_COMMAND_CHARS:
+            return refused(f"That message is {len(text):,} characters long; one command takes up to "
+                           f"{MAX_COMMAND_CHARS:,}. Send many rows as a CSV file instead.", "too_long")
+        if (rows := commands.count_rows(text)) > self.max_rows + 1:     # + 1: a `predict:` line of its own
+            return too_many_rows(rows, self.max_rows)
+        return None
+
     def model(self, name: str | None) -> Model | reply.Reply:
         found = self.registry.get(name)
         return refused(found.message, found.label) if isinstance(found, Problem) else found
@@ -81,8 +94,7 @@ class Bot:
         if isinstance(model, reply.Reply):
             return model
         if len(command.rows) > self.max_rows:
-            return refused(f"That is {len(command.rows)} rows; one message takes up to {self.max_rows}. "
-                           "Send the rest as a CSV file.", "too_many_rows", model)
+            return too_many_rows(len(command.rows), self.max_rows)
         named = [self.named_row(model, row) for row in command.rows]
         results = score(model, [r for r in named if not isinstance(r, Problem)], TOP_K)
         scored = iter(results)
@@ -155,7 +167,7 @@ class Bot:
         return answer(reply.Status.OK, body, model, with_id=False)
 
     def score_files(self, text: str, attachments: Sequence[reply.Attachment],
-                    progress: Callable[[int], None] | None = None) -> reply.Reply:
+                    progress: Callable[[int], None] | None = None, deadline: float | None = None) -> reply.Reply:
         model = self.model(model_named_for_files(text))
         if isinstance(model, reply.Reply):
             return model
@@ -237,6 +249,11 @@ def shorten(row: reply.Row) -> reply.Row:
 def answer(status: reply.Status, body: reply.Body, model: Model, with_id: bool = True) -> reply.Reply:
     return reply.Reply(status, body, model=model.name, version=model.version,
                        prediction_id=uuid.uuid4().hex[:12] if with_id else None)
+
+
+def too_many_rows(rows: int, limit: int) -> reply.Reply:
+    return refused(f"That is {rows} rows; one message takes up to {limit}. Send the rest as a CSV file.",
+                   "too_many_rows")
 
 
 def refused(message: str, label: str, model: Model | None = None) -> reply.Reply:
