@@ -11,13 +11,17 @@ STAMP  := $(VENV)/.installed
 
 TOOLS  := swaks openssl
 
-.PHONY: run test bench tools clean
+.PHONY: run test stress bench tools clean
 
 run: $(STAMP)
 	$(BIN)/predbot serve
 
 test: $(STAMP) tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The long adversarial and load runs; each prints what it measured (also kept in var/stress.jsonl).
+stress: $(STAMP) tools
+	$(BIN)/python -m pytest -m stress -p no:cacheprovider -s tests/stress $(PYTEST_ARGS)
 
 # The mail tests drive the server with swaks and make a TLS certificate with openssl.
 tools:
