@@ -13,7 +13,9 @@ from scoring.registry import Registry
 
 
 def demo_registry() -> Registry:
-    return Registry(demo_models_dir())
+    registry = Registry(demo_models_dir())
+    registry.refresh()
+    return registry
 
 
 def timings(action: Callable[[], object], repeat: int, warmup: int = 5) -> list[float]:

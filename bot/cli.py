@@ -18,6 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     top.add_argument("--models", metavar="DIR", help="models directory (default: $PREDBOT_MODELS, "
                      "else the built-in demo models)")
     top.add_argument("--default-model", metavar="NAME", help="the model `predict:` uses when none is named")
+    top.add_argument("--require-pins", action="store_true", help="load only model files whose card pins "
+                     "them (`sha256:` in NAME.yaml); the log gives the digest to add")
     top.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -50,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     from bot.core import Bot
     from scoring.registry import Registry
 
-    bot = Bot(Registry(config.models_dir(args.models), default=args.default_model))
+    registry = Registry(config.models_dir(args.models), default=args.default_model,
+                        require_pins=args.require_pins)
+    registry.refresh()      # the one load at start; `serve` reloads from a watcher, never on a request
+    bot = Bot(registry)
     match args.command:
         case "chat":
             from bot.terminal import chat

@@ -11,6 +11,7 @@ model and its background sample. Example:
     top_k: 3
     explainer: auto               # auto | tree | linear | permutation
     background: churn.background.csv
+    sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08   # pins churn.joblib
     features:
       income: {description: Yearly income, unit: $, aliases: [salary], min: 0, max: 500000}
       autopay: {kind: boolean}
@@ -18,6 +19,8 @@ model and its background sample. Example:
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +32,7 @@ EXPLAINERS = ("auto", "tree", "linear", "permutation")
 KINDS = ("numeric", "integer", "boolean", "categorical")
 FEATURE_KEYS = {"description", "unit", "aliases", "min", "max", "kind", "categories"}
 CARD_KEYS = {"description", "target", "default", "classes", "positive_class", "top_k",
-             "explainer", "background", "features"}
+             "explainer", "background", "features", "sha256"}
 
 
 class CardError(ValueError):
@@ -58,6 +61,12 @@ class ModelCard:
     explainer: str = "auto"
     background: str | None = None
     features: dict[str, FeatureCard] = field(default_factory=dict)
+    sha256: str | None = None     # the pin: hex digest NAME.joblib must have before it is unpickled
+
+
+def digest(data: bytes) -> str:
+    """The pin of a model file's bytes: what `sha256sum NAME.joblib` prints, and what `sha256:` holds."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def load_card(path: Path) -> ModelCard:
@@ -109,6 +118,7 @@ def card_from_dict(data: Any, source: str) -> ModelCard:
         background=data.get("background"),
         features={str(name): feature_card(spec, f"{source}: feature {name}")
                   for name, spec in features.items()},
+        sha256=_pin(data.get("sha256"), source),
     )
 
 
@@ -133,6 +143,15 @@ def feature_card(spec: Any, where: str) -> FeatureCard:
         kind=None if spec.get("kind") is None else str(spec["kind"]),
         categories=tuple(str(c) for c in spec.get("categories") or ()),
     )
+
+
+def _pin(value: Any, source: str) -> str | None:
+    if value is None:
+        return None
+    pin = str(value).strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", pin):
+        raise CardError(f"{source}: sha256 must be the 64 hex digits `sha256sum` prints for the model file")
+    return pin
 
 
 def _number(value: Any, where: str) -> float | None:

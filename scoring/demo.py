@@ -3,7 +3,8 @@
 No pickles live in git: pickles are tied to library versions and opaque to
 review. Each demo is trained deterministically here, and the cache directory's
 name carries a stamp of this file and the scikit-learn version, so a change
-to either builds fresh models.
+to either builds fresh models. Each card pins its model file (`sha256:`), so
+the demo also runs under `predbot --require-pins`.
 
 - `churn` (the default): will a customer cancel? A binary classifier on the
   synthetic data set below, with numeric, whole-number, categorical and
@@ -33,6 +34,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from scoring.card import digest
 
 SEED = 20261123
 BACKGROUND_ROWS = 200
@@ -148,9 +151,15 @@ DEMOS: dict[str, Callable[[], tuple[Pipeline, pd.DataFrame, dict]]] = {
 
 
 def write_model(directory: Path, name: str, model: object, frame: pd.DataFrame, card: dict) -> None:
-    """NAME.joblib, NAME.yaml and NAME.background.csv: the layout any models directory uses."""
-    joblib.dump(model, directory / f"{name}.joblib")
-    (directory / f"{name}.yaml").write_text(yaml.safe_dump(card, sort_keys=False), encoding="utf-8")
+    """NAME.joblib, NAME.yaml and NAME.background.csv: the layout any models directory uses.
+
+    The card pins the joblib file it was written with (`sha256:`), so what we
+    build ourselves also loads under `--require-pins`.
+    """
+    path = directory / f"{name}.joblib"
+    joblib.dump(model, path)
+    pinned = {**card, "sha256": digest(path.read_bytes())}
+    (directory / f"{name}.yaml").write_text(yaml.safe_dump(pinned, sort_keys=False), encoding="utf-8")
     sample = frame.sample(n=min(BACKGROUND_ROWS, len(frame)), random_state=0)
     sample.to_csv(directory / f"{name}.background.csv", index=False)
 

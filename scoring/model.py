@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,7 +14,7 @@ import joblib
 import pandas as pd
 
 from scoring import pipeline
-from scoring.card import ModelCard, load_card
+from scoring.card import ModelCard, digest, load_card
 from scoring.explain import Explainer, build_explainer
 from scoring.importance import global_importance
 from scoring.infer import infer_schema
@@ -86,20 +87,29 @@ def model_files(directory: Path, name: str) -> list[Path]:
     return [f for f in files if f.exists()]
 
 
-def content_version(files: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:10]
+def content_version(contents: list[tuple[str, bytes]]) -> str:
+    """A short hash of every (file name, bytes) that defines the model: its version in every reply."""
+    version = hashlib.sha256()
+    for name, data in contents:
+        version.update(name.encode())
+        version.update(data)
+    return version.hexdigest()[:10]
 
 
-def load_model(directory: Path, name: str) -> Model:
-    """Load NAME.joblib with its card and background sample, or raise ModelLoadError."""
+def load_model(directory: Path, name: str, require_pin: bool = False) -> Model:
+    """Load NAME.joblib with its card and background sample, or raise ModelLoadError.
+
+    A joblib file is a pickle, so unpickling it runs code: the file's bytes are
+    read once, checked against the card's pin, and unpickled from those same
+    bytes, so the file cannot be swapped between the check and the load.
+    """
     try:
         card = load_card(directory / f"{name}.yaml")
         files = model_files(directory, name)
-        estimator = joblib.load(directory / f"{name}.joblib")
+        path = directory / f"{name}.joblib"
+        data = path.read_bytes()
+        check_pin(path, data, card, require_pin)
+        estimator = joblib.load(io.BytesIO(data))
         if not hasattr(estimator, "predict"):
             raise ModelLoadError(f"{name}.joblib holds a {type(estimator).__name__}, not a fitted model")
         background = _background(directory, name, card)
@@ -113,13 +123,29 @@ def load_model(directory: Path, name: str) -> Model:
             sample = to_frame(schema, [{f.name: f.value_or_none(r.get(f.name)) for f in schema.features}
                                        for r in background.to_dict("records")])
             explainer = _explainer(estimator, schema, sample, card, name)
-        return Model(name=name, version=content_version(files), estimator=estimator,
+        contents = [(f.name, data if f == path else f.read_bytes()) for f in files]
+        return Model(name=name, version=content_version(contents), estimator=estimator,
                      preprocessor=preprocessor, final=final, schema=schema, card=card,
                      background=sample, explainer=explainer)
     except ModelLoadError:
         raise
     except Exception as error:  # noqa: BLE001 - a model file can fail in any way; report it whole
         raise ModelLoadError(f"{name}: {type(error).__name__}: {error}") from error
+
+
+def check_pin(path: Path, data: bytes, card: ModelCard, required: bool) -> None:
+    """Refuse bytes the card does not vouch for, before anything unpickles them.
+
+    The messages are for the operator's log: they name the file and give the
+    digests, so a pin can be added (after checking the file) or a swap noticed.
+    """
+    actual = digest(data)
+    if card.sha256 is None and required:
+        raise ModelLoadError(f"{path} is not pinned and pins are required (--require-pins); after "
+                             f"checking the file, add `sha256: {actual}` to {path.stem}.yaml")
+    if card.sha256 is not None and card.sha256 != actual:
+        raise ModelLoadError(f"{path} does not match its pin, so it was not unpickled: "
+                             f"{path.stem}.yaml says sha256 {card.sha256}, the file's is {actual}")
 
 
 def _background(directory: Path, name: str, card: ModelCard) -> pd.DataFrame | None:

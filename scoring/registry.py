@@ -1,8 +1,15 @@
-"""The models directory: which models exist, loaded once, reloaded when their files change.
+"""The models directory: which models exist, loaded at startup and on reload, never by a request.
 
-A reload builds the new model completely before swapping it in, so a request
-sees either the old model or the new one. A new file that fails to load leaves
-the old model serving; the reason goes to the log.
+A joblib file is a pickle, and unpickling it runs code. So model files are
+read only when the operator's process decides: `refresh()` at startup and the
+`watch()` thread that calls it when files change. A request only reads the
+snapshot the last refresh left: `get`, `names`, `models` and `default_name`
+never open a model file, so nobody can make the bot load a file by chatting.
+
+A refresh builds every new model completely, then swaps the whole snapshot
+in, so a request sees either the old model or the new one. A new file that
+fails to load, or fails its pin, leaves the old model serving; the reason
+goes to the log.
 """
 
 from __future__ import annotations
@@ -58,60 +65,100 @@ class ModelUnavailable(Problem):
 @dataclass(frozen=True)
 class _Entry:
     signature: tuple
-    model: Model | None
+    model: Model | None       # None: found at the last refresh, but no version of it has loaded
+    default: bool             # its card says `default: true`
 
 
 class Registry:
-    def __init__(self, directory: Path, default: str | None = None) -> None:
+    """The models of one directory, as of the last `refresh()`; empty before the first."""
+
+    def __init__(self, directory: Path, default: str | None = None, require_pins: bool = False) -> None:
         self.directory = Path(directory)
+        self.require_pins = require_pins
         self._default = default
-        self._entries: dict[str, _Entry] = {}
-        self._lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}     # replaced whole by refresh(), never changed in place
+        self._refreshing = threading.Lock()
+
+    def refresh(self) -> None:
+        """Scan the directory: load new or changed model files, drop removed ones.
+
+        The only place a model file is unpickled. Safe to call from any thread;
+        concurrent calls run one after the other.
+        """
+        with self._refreshing:
+            if not self.directory.is_dir():
+                log.error("models directory %s is missing or not a directory; nothing reloaded",
+                          self.directory)
+                return
+            old = self._entries
+            fresh: dict[str, _Entry] = {}
+            for name in sorted(p.stem for p in self.directory.glob("*.joblib")):
+                signature = self._signature(name)
+                entry = old.get(name)
+                if entry is None or entry.signature != signature:
+                    entry = self._load(name, signature, entry)
+                fresh[name] = entry
+            self._entries = fresh
+        # logged after the swap, so whoever reads this line finds the new version serving
+        for name, entry in fresh.items():
+            previous = old.get(name)
+            if entry.model is not None and (previous is None or entry.model is not previous.model):
+                log.info("model %s loaded (version %s)", name, entry.model.version)
+        for name in old.keys() - fresh.keys():
+            log.info("model %s removed from %s", name, self.directory)
+
+    def watch(self, interval: float = 2.0) -> Watcher:
+        """Refresh every `interval` seconds in a daemon thread, until the returned Watcher is stopped."""
+        return Watcher(self, interval)
 
     def names(self) -> tuple[str, ...]:
-        return tuple(sorted(p.stem for p in self.directory.glob("*.joblib")))
+        """Every model file found by the last refresh, whether or not it loaded."""
+        return tuple(sorted(self._entries))
 
     def models(self) -> list[Model]:
-        """Every model that loads, fresh."""
-        return [m for m in (self.get(n) for n in self.names()) if isinstance(m, Model)]
+        """Every model serving now."""
+        return [e.model for _, e in sorted(self._entries.items()) if e.model is not None]
+
+    def unavailable(self) -> tuple[str, ...]:
+        """Model files the last refresh found with no version serving; the log says why."""
+        return tuple(n for n, e in sorted(self._entries.items()) if e.model is None)
 
     @property
     def default_name(self) -> str | None:
-        names = self.names()
-        if self._default in names:
-            return self._default
-        marked = [n for n in names if self._card_says_default(n)]
-        if len(marked) == 1:
-            return marked[0]
-        return names[0] if len(names) == 1 else None
+        return self._default_in(self._entries)
 
     def get(self, name: str | None = None) -> Model | Problem:
-        """The named model (or the default), reloaded first if its files changed."""
-        names = self.names()
+        """The named model (or the default) as of the last refresh, or the problem in words for people."""
+        entries = self._entries
+        names = tuple(sorted(entries))
         if name is None:
-            name = self.default_name
+            name = self._default_in(entries)
             if name is None:
                 return NoDefaultModel(names) if names else UnknownModel("", names)
         matched = {n.lower(): n for n in names}.get(name.lower())
         if matched is None:
             return UnknownModel(name, names)
-        model = self._fresh(matched)
+        model = entries[matched].model
         return model if model is not None else ModelUnavailable(matched)
 
-    def _fresh(self, name: str) -> Model | None:
-        with self._lock:
-            signature = self._signature(name)
-            entry = self._entries.get(name)
-            if entry is not None and entry.signature == signature:
-                return entry.model
-            try:
-                model = load_model(self.directory, name)
-            except ModelLoadError as error:
-                log.error("model %s not loaded: %s%s", name, error,
-                          "; the previous version keeps serving" if entry and entry.model else "")
-                model = entry.model if entry else None
-            self._entries[name] = _Entry(signature, model)
-            return model
+    def _default_in(self, entries: dict[str, _Entry]) -> str | None:
+        if self._default in entries:
+            return self._default
+        marked = [n for n, e in sorted(entries.items()) if e.default]
+        if len(marked) == 1:
+            return marked[0]
+        return next(iter(entries)) if len(entries) == 1 else None
+
+    def _load(self, name: str, signature: tuple, previous: _Entry | None) -> _Entry:
+        serving = previous.model if previous else None
+        try:
+            model = load_model(self.directory, name, self.require_pins)
+        except ModelLoadError as error:
+            log.error("model %s not loaded: %s%s", name, error,
+                      "; the previous version keeps serving" if serving else "")
+            return _Entry(signature, serving,
+                          serving.card.default if serving else self._card_says_default(name))
+        return _Entry(signature, model, model.card.default)
 
     def _signature(self, name: str) -> tuple:
         try:
@@ -125,3 +172,33 @@ class Registry:
             return load_card(self.directory / f"{name}.yaml").default
         except CardError:
             return False
+
+
+class Watcher:
+    """A daemon thread that refreshes a registry every `interval` seconds until `stop()`.
+
+    Refreshing only loads files whose name, size or modification time changed,
+    so an idle tick costs a directory listing and a few stats.
+    """
+
+    def __init__(self, registry: Registry, interval: float) -> None:
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(registry, interval),
+                                        name="predbot-models-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop refreshing, waiting up to `timeout` seconds for a refresh under way.
+
+        The thread is a daemon, so a longer refresh never holds up the process's exit.
+        """
+        self._stopping.set()
+        self._thread.join(timeout)
+
+    def _run(self, registry: Registry, interval: float) -> None:
+        while not self._stopping.wait(interval):
+            try:
+                registry.refresh()
+            except Exception:  # noqa: BLE001 - a dead watcher would silently stop every reload
+                log.exception("refreshing the models in %s failed; trying again in %s s",
+                              registry.directory, interval)

@@ -17,7 +17,9 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def registry(demo_dir: Path) -> Registry:
-    return Registry(demo_dir)
+    registry = Registry(demo_dir)
+    registry.refresh()
+    return registry
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,13 @@
+import hashlib
 import logging
 import os
+import threading
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import SimpleImputer
@@ -11,11 +15,47 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from bot.cli import main
+from bot.core import Bot
 from scoring.card import CardError, card_from_dict
 from scoring.demo import write_model
 from scoring.model import Model
 from scoring.registry import ModelUnavailable, NoDefaultModel, Registry, UnknownModel
 from scoring.schema import Kind
+
+
+def loaded(directory, **options) -> Registry:
+    """A registry after its startup refresh, the way every entry point builds one."""
+    registry = Registry(directory, **options)
+    registry.refresh()
+    return registry
+
+
+def leave_marker(path: str) -> dict:
+    with open(path, "a") as marker:
+        marker.write("unpickled\n")
+    return {"not": "a model"}
+
+
+class Trap:
+    """A pickle whose unpickling writes a marker file: visible proof of when a file is unpickled."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return leave_marker, (self.marker,)
+
+
+def sha256_of(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def set_card(path, **changes):
+    """Rewrite a card's keys; a value of None removes the key."""
+    card = yaml.safe_load(path.read_text()) or {}
+    card.update(changes)
+    path.write_text(yaml.safe_dump({k: v for k, v in card.items() if v is not None}))
 
 
 def toy_data(seed=0, rows=120):
@@ -47,7 +87,7 @@ def models(tmp_path):
 
 
 def test_schema_is_inferred_from_pipeline_and_background(models):
-    model = Registry(models).get("toy")
+    model = loaded(models).get("toy")
     assert isinstance(model, Model)
     features = {f.name: f for f in model.schema.features}
     assert list(features) == ["age", "income", "colour", "member"]
@@ -72,7 +112,7 @@ def test_card_overrides_inference(tmp_path):
             "features": {"age": {"description": "Age", "unit": "years", "aliases": ["years"], "min": 0, "max": 120},
                          "member": {"kind": "boolean"}}}
     write_model(tmp_path, "toy", toy_pipeline().fit(frame, target), frame, card)
-    model = Registry(tmp_path).get("toy")
+    model = loaded(tmp_path).get("toy")
     age = model.schema.feature("years")
     assert (age.name, age.unit, age.low, age.high) == ("age", "years", 0, 120)
     assert model.labels == ("over 45", "45 or under")
@@ -80,16 +120,21 @@ def test_card_overrides_inference(tmp_path):
 
 
 def test_version_is_a_short_content_hash_that_follows_the_files(models):
-    registry = Registry(models)
+    registry = loaded(models)
     first = registry.get("toy").version
     assert len(first) == 10 and int(first, 16) >= 0
-    assert Registry(models).get("toy").version == first  # same bytes, same version
-    frame, target = toy_data(seed=1)
-    write_model(models, "toy", toy_pipeline(trees=12).fit(frame, target), frame, {"description": "Retrained"})
-    bump_mtime(models / "toy.joblib")
+    assert loaded(models).get("toy").version == first  # same bytes, same version
+    retrain(models)
+    registry.refresh()
     reloaded = registry.get("toy")
     assert reloaded.version != first
     assert reloaded.card.description == "Retrained"
+
+
+def retrain(directory):
+    frame, target = toy_data(seed=1)
+    write_model(directory, "toy", toy_pipeline(trees=12).fit(frame, target), frame, {"description": "Retrained"})
+    bump_mtime(directory / "toy.joblib")
 
 
 def bump_mtime(path):
@@ -98,28 +143,29 @@ def bump_mtime(path):
 
 
 def test_a_corrupt_new_file_leaves_the_old_model_serving(models, caplog):
-    registry = Registry(models)
+    registry = loaded(models)
     old = registry.get("toy")
     (models / "toy.joblib").write_bytes(b"this is not a pickle")
-    bump_mtime(models / "toy.joblib")
+    set_card(models / "toy.yaml", sha256=sha256_of(models / "toy.joblib"))  # pinned, so unpickling is tried
     with caplog.at_level(logging.ERROR, logger="scoring.registry"):
-        still = registry.get("toy")
-    assert still is old
+        registry.refresh()
+    assert registry.get("toy") is old
     assert "toy not loaded" in caplog.text and "previous version keeps serving" in caplog.text
 
 
 def test_a_broken_card_also_keeps_the_old_model(models, caplog):
-    registry = Registry(models)
+    registry = loaded(models)
     old = registry.get("toy")
     (models / "toy.yaml").write_text("explainer: magic\n")
     with caplog.at_level(logging.ERROR, logger="scoring.registry"):
-        assert registry.get("toy") is old
+        registry.refresh()
+    assert registry.get("toy") is old
     assert "explainer must be one of auto, tree, linear, permutation" in caplog.text
 
 
 def test_a_model_that_never_loaded_is_unavailable_without_leaking_paths(tmp_path):
     (tmp_path / "broken.joblib").write_bytes(b"\x00garbage")
-    problem = Registry(tmp_path).get("broken")
+    problem = loaded(tmp_path).get("broken")
     assert isinstance(problem, ModelUnavailable)
     assert str(tmp_path) not in problem.message and "joblib" not in problem.message
 
@@ -136,12 +182,12 @@ def test_model_names_match_case_insensitively(registry):
 
 def test_default_model_comes_from_the_card_or_is_the_only_one(registry, models, tmp_path):
     assert registry.default_name == "churn"  # its card says default: true
-    assert Registry(models).get(None).name == "toy"  # the only model
+    assert loaded(models).get(None).name == "toy"  # the only model
     frame, target = toy_data()
     for name in ("a", "b"):
         write_model(tmp_path, name, toy_pipeline().fit(frame, target), frame, {})
-    assert isinstance(Registry(tmp_path).get(None), NoDefaultModel)
-    assert Registry(tmp_path, default="b").get(None).name == "b"
+    assert isinstance(loaded(tmp_path).get(None), NoDefaultModel)
+    assert loaded(tmp_path, default="b").get(None).name == "b"
 
 
 def test_a_model_without_background_still_predicts(tmp_path):
@@ -149,8 +195,8 @@ def test_a_model_without_background_still_predicts(tmp_path):
     model = LinearRegression().fit(frame, frame["x"] * 3 + frame["y"])
     write_model(tmp_path, "lin", model, frame, {})
     (tmp_path / "lin.background.csv").unlink()
-    loaded = Registry(tmp_path).get("lin")
-    assert loaded.explainer is None and loaded.schema.names == ("x", "y")
+    model = loaded(tmp_path).get("lin")
+    assert model.explainer is None and model.schema.names == ("x", "y")
 
 
 @pytest.mark.parametrize("card, message", [
@@ -158,7 +204,145 @@ def test_a_model_without_background_still_predicts(tmp_path):
     ({"colour": "red"}, "unknown keys: colour"),
     ({"features": {"age": {"kind": "date"}}}, "kind must be one of"),
     ({"features": {"age": {"min": "low"}}}, "min and max must be numbers"),
+    ({"sha256": "abc123"}, "sha256 must be the 64 hex digits"),
 ])
 def test_card_errors_say_what_is_wrong(card, message):
     with pytest.raises(CardError, match=message):
         card_from_dict(card, "toy.yaml")
+
+
+@pytest.fixture
+def registry_log():
+    """Lines the registry logs, with an event per awaited text: conditions to wait on, not sleeps."""
+    watched = logging.getLogger("scoring.registry")
+    handler = Announced()
+    level = watched.level
+    watched.addHandler(handler)
+    watched.setLevel(logging.INFO)
+    yield handler
+    watched.removeHandler(handler)
+    watched.setLevel(level)
+
+
+class Announced(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+        self.awaited: dict[str, threading.Event] = {}
+
+    def emit(self, record):
+        line = record.getMessage()
+        self.lines.append(line)
+        for text, seen in self.awaited.items():
+            if text in line:
+                seen.set()
+
+    def expect(self, text) -> threading.Event:
+        return self.awaited.setdefault(text, threading.Event())
+
+
+def test_a_model_that_matches_its_pin_loads_even_when_pins_are_required(models):
+    card = yaml.safe_load((models / "toy.yaml").read_text())
+    assert card["sha256"] == sha256_of(models / "toy.joblib")  # write_model pinned what it wrote
+    assert isinstance(loaded(models, require_pins=True).get("toy"), Model)
+
+
+def test_the_demo_models_pin_themselves_so_they_load_when_pins_are_required(demo_dir):
+    registry = loaded(demo_dir, require_pins=True)
+    assert [m.name for m in registry.models()] == ["churn", "diabetes", "iris"]
+    for name in registry.names():
+        assert registry.get(name).card.sha256 == sha256_of(demo_dir / f"{name}.joblib")
+
+
+def test_a_file_that_does_not_match_its_pin_is_never_unpickled_and_the_old_version_serves(
+        models, tmp_path_factory, caplog):
+    marker = tmp_path_factory.mktemp("marker") / "unpickled"
+    registry = loaded(models)
+    old = registry.get("toy")
+    pinned = old.card.sha256
+    joblib.dump(Trap(marker), models / "toy.joblib")
+    swapped = sha256_of(models / "toy.joblib")
+    with caplog.at_level(logging.ERROR, logger="scoring.registry"):
+        registry.refresh()
+    assert registry.get("toy") is old and registry.unavailable() == ()
+    assert not marker.exists()
+    line = next(r.getMessage() for r in caplog.records if "toy not loaded" in r.getMessage())
+    assert str(models / "toy.joblib") in line and pinned in line and swapped in line
+    assert "previous version keeps serving" in line
+    restarted = loaded(models)  # a fresh start has no old version to keep
+    assert isinstance(restarted.get("toy"), ModelUnavailable) and restarted.unavailable() == ("toy",)
+    assert not marker.exists()
+
+
+def test_require_pins_refuses_an_unpinned_file_and_logs_the_pin_to_add(models, tmp_path_factory, caplog):
+    marker = tmp_path_factory.mktemp("marker") / "unpickled"
+    joblib.dump(Trap(marker), models / "stranger.joblib")
+    set_card(models / "toy.yaml", sha256=None)
+    with caplog.at_level(logging.ERROR, logger="scoring.registry"):
+        registry = loaded(models, require_pins=True)
+    assert isinstance(registry.get("toy"), ModelUnavailable)
+    assert isinstance(registry.get("stranger"), ModelUnavailable)
+    assert not marker.exists()
+    line = next(r.getMessage() for r in caplog.records if "toy not loaded" in r.getMessage())
+    pin = f"sha256: {sha256_of(models / 'toy.joblib')}"
+    assert pin in line and "toy.yaml" in line and "--require-pins" in line
+    # the operator checks the file, then adds the line the log gave
+    with (models / "toy.yaml").open("a") as card:
+        card.write(pin + "\n")
+    registry.refresh()
+    assert isinstance(registry.get("toy"), Model)
+
+
+def test_a_dropped_file_is_unpickled_by_refresh_and_never_by_a_request(models, tmp_path_factory):
+    marker = tmp_path_factory.mktemp("marker") / "unpickled"
+    registry = loaded(models)
+    bot = Bot(registry)
+    joblib.dump(Trap(marker), models / "trap.joblib")
+    assert isinstance(registry.get("trap"), UnknownModel)
+    assert [m.name for m in registry.models()] == ["toy"]
+    assert registry.names() == ("toy",) and registry.default_name == "toy"
+    for text in ("models", "predict trap: x=1", "schema trap", "explain trap", "help", "help trap"):
+        bot.handle(text)
+    assert [m.name for m in bot.handle("models").body.models] == ["toy"]
+    assert not marker.exists()
+    registry.refresh()
+    assert marker.read_text() == "unpickled\n"  # the refresh, once
+    unavailable = registry.get("trap")
+    assert isinstance(unavailable, ModelUnavailable)  # it holds a dict, not a model
+    assert registry.unavailable() == ("trap",) and registry.names() == ("toy", "trap")
+    assert bot.handle("predict trap: x=1").body.message == unavailable.message
+    assert registry.default_name is None  # two models now, and no card says which is the default
+
+
+def test_refresh_drops_a_removed_model(models):
+    registry = loaded(models)
+    (models / "toy.joblib").unlink()
+    registry.refresh()
+    assert registry.names() == () and isinstance(registry.get("toy"), UnknownModel)
+
+
+def test_the_watcher_reloads_a_changed_file_without_any_request(models, registry_log):
+    registry = loaded(models)
+    first = registry.get("toy")
+    reloaded = registry_log.expect("model toy loaded")
+    watcher = registry.watch(interval=0.05)
+    try:
+        retrain(models)
+        assert reloaded.wait(timeout=60), registry_log.lines
+    finally:
+        watcher.stop()
+    now = registry.get("toy")
+    assert now.version != first.version and now.card.description == "Retrained"
+
+
+def test_predbot_require_pins_lists_only_pinned_models(models, tmp_path_factory, capsys, caplog):
+    marker = tmp_path_factory.mktemp("marker") / "unpickled"
+    joblib.dump(Trap(marker), models / "stranger.joblib")
+    with caplog.at_level(logging.ERROR, logger="scoring.registry"):
+        assert main(["--models", str(models), "--require-pins", "models"]) == 0
+    listed = capsys.readouterr().out
+    assert "toy" in listed and "stranger" not in listed
+    assert not marker.exists()
+    assert f"sha256: {sha256_of(models / 'stranger.joblib')}" in caplog.text
+    assert main(["--models", str(models), "models"]) == 0  # without the flag, the file is unpickled
+    assert marker.exists()
