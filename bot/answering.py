@@ -94,6 +94,7 @@ class Answerer:
                         self.pending)
             return busy()
         seconds = self.budget.for_files(attachments)
+        log.debug("answering a message from %s with %d file(s)", sender and sender.id, len(attachments))
         deadline = time.monotonic() + seconds
         future = self.pool.submit(lambda: self.bot.handle(text, sender, attachments, progress, deadline))
         self.pending += 1

@@ -2,29 +2,64 @@
 
 Email always runs (replies go to an outbox directory when no relay is set);
 Slack runs when its tokens are in the environment; the terminal chat joins
-when stdin is a terminal. Ctrl-C or SIGTERM stops them all cleanly.
+when stdin is a terminal. A watcher reloads model files that change. All channels share one Answerer: one pool of
+scoring threads and one time budget per answer. Ctrl-C or SIGTERM stops
+them all within STOP_SECONDS; what was half done waits in the spool.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import math
 import signal
 import sys
 import threading
 from typing import TYPE_CHECKING
 
+from bot.answering import Answerer, Budget
 from bot.mail import service as mail
 from bot.slack import service as slack
 
 if TYPE_CHECKING:
     from bot.core import Bot
 
+log = logging.getLogger(__name__)
+
+STOP_SECONDS = 7.0          # each channel gets this long to stop; SIGTERM to exit stays under 10 s
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-chat", action="store_true", help="no terminal chat even on a terminal")
+    answers = parser.add_argument_group("answers")
+    defaults = Budget()
+    answers.add_argument("--answer-seconds", type=seconds, default=defaults.seconds,
+                         help=f"time budget for answering one message (default {defaults.seconds:g})")
+    answers.add_argument("--file-seconds", type=seconds, default=defaults.file_seconds,
+                         help=f"time budget for scoring a message's CSV files (default {defaults.file_seconds:g})")
+    answers.add_argument("--scoring-threads", type=count, default=defaults.threads,
+                         help=f"messages scored at once (default {defaults.threads})")
     mail.add_arguments(parser.add_argument_group("email"))
     slack.add_arguments(parser.add_argument_group("slack"))
+
+
+def seconds(text: str) -> float:
+    return positive(text, float, "a number of seconds above 0")
+
+
+def count(text: str) -> int:
+    return int(positive(text, int, "a whole number above 0"))
+
+
+def positive(text: str, kind: type, expected: str) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        value = 0
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
 
 
 async def serve(bot: Bot, args: argparse.Namespace) -> int:
@@ -32,10 +67,12 @@ async def serve(bot: Bot, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
+    answerer = Answerer(bot, Budget(args.answer_seconds, args.file_seconds, args.scoring_threads))
+    watcher = bot.registry.watch(interval=2.0)      # model files are (re)loaded here, never by a request
     services = []
     try:
         for channel in (mail, slack):
-            service = await channel.start(bot, args)
+            service = await channel.start(answerer, args)
             if service is not None:
                 services.append(service)
                 print(f"predbot: serving {service.describe()}", file=sys.stderr, flush=True)
@@ -43,8 +80,13 @@ async def serve(bot: Bot, args: argparse.Namespace) -> int:
             threading.Thread(target=chat_then_stop, args=(bot, loop, stopping), daemon=True).start()
         await stopping.wait()
     finally:
+        watcher.stop(timeout=1.0)
         for service in reversed(services):
-            await service.stop()
+            try:
+                await asyncio.wait_for(service.stop(), STOP_SECONDS / len(services))
+            except TimeoutError:
+                log.warning("%s did not stop in time; leaving it", service.describe())
+        answerer.close()
     return 0
 
 

@@ -1,0 +1,106 @@
+"""`predbot serve` as a real process: it stops promptly on SIGTERM, and a slow answer is refused in time."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bot.mail.testing import wait_until
+from scoring.demo import churn_data
+
+ROOT = Path(__file__).resolve().parents[1]
+STOPS_WITHIN = 10.0
+
+
+class Serve:
+    """`predbot serve --no-chat` with mail on a free port; stderr is read line by line as it comes."""
+
+    def __init__(self, demo_dir: Path, where: Path, *flags: str) -> None:
+        self.spool, self.outbox = where / "spool", where / "outbox"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "-v", "--models", str(demo_dir), "serve", "--no-chat",
+             "--smtp-port", "0", "--spool", str(self.spool), "--outbox", str(self.outbox), *flags],
+            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        serving = self.wait_for("predbot: serving email on ")
+        self.port = int(serving.split(" on ", 1)[1].split()[0].rsplit(":", 1)[1])
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = 60) -> str:
+        """The first stderr line from now on that contains `text`."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if text in line:
+                return line
+        raise TimeoutError(f"serve never said {text!r}")
+
+    def mail(self, body: str, csv: bytes | None = None) -> None:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "ann@example.com", "predbot@localhost", "scores"
+        message["Message-ID"] = "<big-file@client.test>"
+        message.set_content(body)
+        if csv is not None:
+            message.add_attachment(csv, maintype="text", subtype="csv", filename="customers.csv")
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as client:
+            client.send_message(message)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def big_csv() -> bytes:
+    """About a minute of scoring: far more than the time any test here waits."""
+    frame, _ = churn_data(rows=60_000)
+    return frame.to_csv(index=False).encode()
+
+
+@pytest.fixture
+def serve(demo_dir, tmp_path):
+    started: list[Serve] = []
+
+    def start(*flags: str) -> Serve:
+        started.append(Serve(demo_dir, tmp_path, *flags))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.close()
+
+
+def test_sigterm_stops_serve_within_ten_seconds_while_a_file_is_being_scored(serve, big_csv):
+    server = serve()
+    server.mail("predict churn", big_csv)
+    server.wait_for("answering a message")              # the file is being scored now
+    asked = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(STOPS_WITHIN + 5) == 0
+    assert time.monotonic() - asked < STOPS_WITHIN
+    assert len(list((server.spool / "incoming").iterdir())) == 1, "the mail waits to be answered after a restart"
+
+
+def test_a_file_over_its_time_budget_is_answered_with_what_was_done(serve, big_csv):
+    server = serve("--file-seconds", "2")
+    server.mail("predict churn", big_csv)
+    [reply] = wait_until(lambda: list(server.outbox.glob("*.eml")), timeout=60)
+    text = reply.read_text()
+    assert "customers.csv" in text and "time" in text.lower()
