@@ -28,6 +28,7 @@ from slack_sdk.signature import SignatureVerifier
 from werkzeug.serving import make_server
 
 from bench.common import demo_registry, percentile
+from bot.answering import Answerer
 from bot.core import Bot
 from bot.slack.fake import BackgroundLoop, Call, FakeSlack, signed
 from bot.slack.service import launch
@@ -152,7 +153,8 @@ def main(argv: list[str] | None = None) -> None:
     fake = FakeSlack()
     background.run(fake.start())
     settings = Settings.from_env(fake.env(SLACK_SIGNING_SECRET=SECRET))
-    service = background.run(launch(Bot(registry), settings, port=0))
+    answerer = Answerer(Bot(registry))
+    service = background.run(launch(answerer, settings, port=0))
     flask = make_server("127.0.0.1", 0, tutorial(model), threaded=True)
     threading.Thread(target=flask.serve_forever, daemon=True).start()
     tutorial_url = f"http://127.0.0.1:{flask.server_port}/slack/predict"
@@ -170,6 +172,7 @@ def main(argv: list[str] | None = None) -> None:
         background.run(service.stop())
         background.run(fake.stop())
         background.close()
+        answerer.close()
     print(f"/predict {TEXT!r} on churn over loopback, valid signatures; "
           "answer = response_url hit at the fake (predbot) or HTTP response (tutorial)")
     print(table(runs))

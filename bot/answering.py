@@ -41,7 +41,7 @@ class Budget:
     seconds: float = 30.0          # a message of commands
     file_seconds: float = 600.0    # CSV files (200,000 rows at about 1,000 rows/s, with room)
     threads: int = 4
-    waiting: int = 100             # answers queued beyond the threads; more are refused at once
+    waiting: int = 1000            # answers queued beyond the threads; more are refused at once
 
     def for_files(self, attachments: Sequence[reply.Attachment]) -> float:
         return self.file_seconds if attachments else self.seconds

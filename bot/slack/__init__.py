@@ -2,14 +2,16 @@
 
 service   start/stop for `predbot serve`; picks the mode from the environment
 settings  SLACK_* and PREDBOT_SLACK_* variables
-app       the Bolt app and its listeners (payload -> Bot.handle -> destination)
-http      /slack/events and /healthz on aiohttp
+app       the Bolt app and its listeners (payload -> Answerer -> destination)
+http      /slack/events and /healthz on aiohttp; nothing unverified passes
+verify    is a request Slack's, and readable? (signature over raw bytes, then the body)
 socket    Socket Mode over Bolt's aiohttp handler
 deliver   where an answer goes: response_url, or a thread / DM
 incoming  Slack markup back to plain text
 files     CSV downloads, batch scoring, result uploads
 progress  one progress message, edited in place
-dedupe    answer each message once
+dedupe    answer each message once (retries, duplicate events, replays)
 access    allow-lists
 fake      a local Slack for tests, benchmarks and demos
+barrage   many requests at once, forged and malformed ones among them, for tests and `make stress`
 """

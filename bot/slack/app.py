@@ -4,10 +4,12 @@ Every payload is acknowledged first, by a listener that does nothing else;
 the work runs as a Bolt lazy listener after the ack has gone back to Slack.
 (With `process_before_response` Bolt answers the moment `ack()` returns,
 instead of polling for it every 10 ms.) Listeners only translate: a Slack
-payload becomes (text, Sender, files) for `Bot.handle`, which runs off the
-event loop, and the Reply goes back through a Destination. A failure is
-logged with its traceback and answered with a short apology where the person
-asked, so no message is lost silently.
+payload becomes (text, Sender, files) for the Answerer, which runs the core
+on its own threads within a time budget, and the Reply goes back through a
+Destination. A failure is logged with its traceback and, when the payload is
+known to be Slack's, answered with a short apology where the person asked, so
+no message is lost silently. An unverified body is never acted on: its
+response_url or channel could be anyone's.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import reply
-from bot.core import Bot
+from bot.answering import Answerer
 from bot.render.slack import SHARE_ACTION
 from bot.slack import access
 from bot.slack.dedupe import Seen, drop_repeats
@@ -37,6 +39,8 @@ APOLOGY = reply.Reply(reply.Status.REFUSED, reply.Problem(
     "Sorry, something went wrong on our side while answering that. "
     "The bot's owner can find the details in the log.", label="internal"))
 ANSWERED_SUBTYPES = (None, "file_share")      # plain messages and file shares; not edits, joins or bots
+VERIFIED = "predbot_verified"                 # set in a payload's Bolt context once it is known to be Slack's
+DRAIN_SECONDS = 3.0       # `serve` gives each channel 4 s to stop, and must exit within 10 s of SIGTERM
 
 Work = Callable[[dict, AsyncWebClient, AsyncRespond, AsyncBoltContext], Awaitable[None]]
 
@@ -45,16 +49,24 @@ async def acknowledge(ack: AsyncAck) -> None:
     await ack()
 
 
+async def mark_verified(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+    """Bolt middleware, run after Bolt's own signature check (Socket Mode payloads, which come over our
+    app-token websocket, skip it): whatever fails from here on may be answered where the body says."""
+    context[VERIFIED] = True
+    await next()
+
+
 class SlackApp:
     """Holds the Bolt app (rather than extending it), and the answers still being worked on."""
 
-    def __init__(self, bot: Bot, settings: Settings, name: str = "predbot") -> None:
-        self.bot, self.settings, self.name = bot, settings, name
+    def __init__(self, answerer: Answerer, settings: Settings, name: str = "predbot") -> None:
+        self.answerer, self.settings, self.name = answerer, settings, name
         self.bolt = AsyncApp(name="predbot", token=settings.bot_token, signing_secret=settings.signing_secret,
                              process_before_response=True)
         # Bolt builds its own client (passing one as well makes it warn when SLACK_BOT_TOKEN is set).
         self.bolt.client.base_url = settings.api_url
         self.working: set[asyncio.Task] = set()
+        self.bolt.use(mark_verified)
         self.bolt.use(drop_repeats(Seen()))
         self.bolt.command(COMMAND)(ack=acknowledge, lazy=[self.guarded(self.command)])
         self.bolt.action(SHARE_ACTION)(ack=acknowledge, lazy=[self.guarded(self.share)])
@@ -92,15 +104,15 @@ class SlackApp:
         text = plain_text(event.get("text", ""), bot_user)
         if files := event.get("files"):
             if await self.allowed(where, sender):
-                await score_shared_files(self.bot, self.settings, where, sender, text, files)
+                await score_shared_files(self.answerer, self.settings, where, sender, text, files)
         else:
             await self.answer(where, sender, text)
 
     async def answer(self, where: Destination, sender: reply.Sender, text: str) -> bool:
-        """Ask the core, off the event loop, and send its Reply; False when the sender was refused."""
+        """Ask the core, off the event loop and within its time budget, and send its Reply; False when refused."""
         if not await self.allowed(where, sender):
             return False
-        await where.send(await asyncio.to_thread(self.bot.handle, text, sender))
+        await where.send(await self.answerer.answer(text, sender))
         return True
 
     async def allowed(self, where: Destination, sender: reply.Sender) -> bool:
@@ -118,17 +130,20 @@ class SlackApp:
             try:
                 await work(body, client, respond, context)
             except Exception as error:  # noqa: BLE001 - logged with its traceback and apologised for
-                await self.failure(error, body, client, respond)
+                await self.failure(error, body, client, respond, context)
             finally:
                 self.working.discard(task)
 
         lazy.__name__ = work.__name__          # Bolt tells lazy listeners apart by name
         return lazy
 
-    async def failure(self, error: Exception, body: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
-        """Every listener's and middleware's failure: log it all, apologise where the person asked."""
+    async def failure(self, error: Exception, body: dict, client: AsyncWebClient, respond: AsyncRespond,
+                      context: AsyncBoltContext) -> None:
+        """Every listener's and middleware's failure: log it all, and apologise where a verified body says."""
         log.error("Slack %s failed", describe(body), exc_info=error)
-        event = body.get("event") or {}
+        if not context.get(VERIFIED):
+            return
+        event = part(body, "event")
         where = (ResponseUrl(respond) if body.get("response_url")
                  else conversation(client, event) if event.get("channel") else None)
         if where is None:
@@ -138,19 +153,26 @@ class SlackApp:
         except Exception:  # noqa: BLE001 - the log already has the first failure; add this one
             log.exception("could not send the apology for %s either", describe(body))
 
-    async def drain(self, timeout: float = 30.0) -> None:
-        """Let answers in progress finish before the connection goes away."""
-        if self.working:
-            _, late = await asyncio.wait(self.working, timeout=timeout)
-            if late:
-                log.warning("stopped with %d Slack answers unfinished", len(late))
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> int:
+        """Let answers in progress finish before the connection goes away; how many did not."""
+        if not self.working:
+            return 0
+        _, late = await asyncio.wait(self.working, timeout=timeout)
+        if late:
+            log.warning("stopped with %d Slack answers unfinished", len(late))
+        return len(late)
 
 
 def describe(body: Mapping[str, Any]) -> str:
     """What a payload was, for the log: never its tokens or response_url."""
     if "command" in body:
         return f"command {body['command']} from {body.get('user_id')} in {body.get('channel_id')}"
-    event = body.get("event") or {}
-    if event:
+    if event := part(body, "event"):
         return f"{event.get('type')} event {body.get('event_id')} from {event.get('user')} in {event.get('channel')}"
-    return f"{body.get('type', 'request')} from {(body.get('user') or {}).get('id')}"
+    return f"{body.get('type', 'request')} from {part(body, 'user').get('id')}"
+
+
+def part(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A payload's nested object, or {} when it is missing or not an object: failures must still be described."""
+    value = body.get(key)
+    return value if isinstance(value, Mapping) else {}

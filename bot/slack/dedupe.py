@@ -3,7 +3,12 @@
 Slack redelivers an event it thinks we missed (same `event_id`, with an
 `X-Slack-Retry-Num` header), and one message can arrive as two events: a DM
 that mentions the bot is both `message.im` and `app_mention`, with one
-(channel, ts) between them.
+(channel, ts) between them. And a signed request can be replayed by whoever
+saw it: its signature stays valid for five minutes, so a signature seen
+before is a replay (Slack's own retries are signed anew).
+
+The memory is this process's; replicas behind a load balancer would each
+answer a replay once.
 """
 
 from __future__ import annotations
@@ -43,8 +48,9 @@ class Seen:
 def delivery_keys(body: Mapping[str, Any]) -> list[str]:
     """What identifies one delivery of an Events API payload; nothing for commands and actions."""
     keys = [f"event:{body['event_id']}"] if body.get("event_id") else []
-    event = body.get("event") or {}
-    if event.get("type") in ("message", "app_mention") and event.get("channel") and event.get("ts"):
+    event = body.get("event")
+    if (isinstance(event, dict) and event.get("type") in ("message", "app_mention")
+            and event.get("channel") and event.get("ts")):
         keys.append(f"message:{event['channel']}:{event['ts']}")
     return keys
 
@@ -54,9 +60,12 @@ def drop_repeats(seen: Seen) -> Callable[..., Any]:
 
     async def middleware(body: dict, request: AsyncBoltRequest, next: Callable[[], Any]) -> BoltResponse | None:
         keys = delivery_keys(body)
-        if keys and not seen.first(keys):
+        signature = (request.headers.get("x-slack-signature") or [""])[0]
+        signed = [f"signature:{signature}"] if signature else []
+        if (keys or signed) and not seen.first(keys + signed):
             retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
-            log.info("already answered %s; dropping the repeat (Slack retry %s)", keys[0], retry)
+            log.info("already answered %s; dropping the repeat (Slack retry %s)",
+                     keys[0] if keys else "this signed request", retry)       # signatures stay out of the log
             return BoltResponse(status=200, body="")
         return await next()
 

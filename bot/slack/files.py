@@ -1,4 +1,4 @@
-"""CSV files shared with the bot: download, batch-score through the core, upload the results.
+"""CSV files shared with the bot: download, batch-score through the Answerer, upload the results.
 
 Downloads send the bot token, so they go only to Slack's file host (or the
 configured SLACK_API_URL's host, for a local fake), and stop at the core's
@@ -7,7 +7,6 @@ size limit instead of reading a file the core would refuse anyway.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -17,7 +16,8 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import reply
-from bot.core import MAX_FILE_BYTES, Bot
+from bot.answering import Answerer
+from bot.core import MAX_FILE_BYTES
 from bot.render.slack import render
 from bot.slack.deliver import Conversation
 from bot.slack.progress import Progress
@@ -30,14 +30,14 @@ class DownloadError(Exception):
     """A shared file could not be fetched; the message says why, for people."""
 
 
-async def score_shared_files(bot: Bot, settings: Settings, where: Conversation, sender: reply.Sender,
+async def score_shared_files(answerer: Answerer, settings: Settings, where: Conversation, sender: reply.Sender,
                              text: str, files: Sequence[SlackFile]) -> None:
     """Show progress in one message, then edit it into the summary and upload the result CSVs."""
     progress = Progress(where, [filename(f) for f in files], settings.progress_interval)
     await progress.start()
     attachments, problems = await download_all(settings, where.client, files)
     if attachments:
-        answer = await asyncio.to_thread(bot.handle, text, sender, attachments, progress.report)
+        answer = await answerer.answer(text, sender, attachments, progress.report)
     else:
         answer = reply.Reply(reply.Status.NOT_PREDICTED, reply.Batch(()))
     answer = with_problems(answer, problems)

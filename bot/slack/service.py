@@ -15,7 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.core import Bot
+from bot.answering import Answerer
 from bot.slack.app import SlackApp
 from bot.slack.http import HttpService
 from bot.slack.settings import Settings
@@ -35,21 +35,22 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
                         help="Slack HTTP mode: port for /slack/events and /healthz (default 3000)")
 
 
-async def start(bot: Bot, args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> Service | None:
+async def start(answerer: Answerer, args: argparse.Namespace,
+                env: Mapping[str, str] = os.environ) -> Service | None:
     """None when Slack is not configured (no SLACK_BOT_TOKEN)."""
     settings = Settings.from_env(env)
     if settings is None:
         return None
-    return await launch(bot, settings, args.host, args.port)
+    return await launch(answerer, settings, args.host, args.port)
 
 
-async def launch(bot: Bot, settings: Settings, host: str = "127.0.0.1", port: int = 3000) -> Service:
+async def launch(answerer: Answerer, settings: Settings, host: str = "127.0.0.1", port: int = 3000) -> Service:
     if not settings.socket_mode and not settings.signing_secret:
         raise SystemExit("predbot: Slack's HTTP mode needs SLACK_SIGNING_SECRET (the app's Basic Information "
                          "page), or set SLACK_APP_TOKEN to use Socket Mode instead.")
     client = settings.web_client()
     identity = await checked("SLACK_BOT_TOKEN", settings, client.auth_test())
-    app = SlackApp(bot, settings, name=f"@{identity.get('user', '?')} in {identity.get('team', '?')}")
+    app = SlackApp(answerer, settings, name=f"@{identity.get('user', '?')} in {identity.get('team', '?')}")
     if settings.socket_mode:
         opened = await checked("SLACK_APP_TOKEN", settings, client.apps_connections_open(app_token=settings.app_token))
         return await SocketService.start(app, settings.app_token, opened["url"])

@@ -17,7 +17,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.answering import Answerer, Budget
 from bot.core import Bot
+from bot.slack.app import SlackApp
 from bot.slack.fake import BackgroundLoop, FakeSlack, signed
 from bot.slack.service import Service, launch
 from bot.slack.settings import Settings
@@ -46,8 +48,17 @@ class Running:
     def url(self) -> str:
         return self.service.url
 
+    @property
+    def app(self) -> SlackApp:
+        return self.service.app
+
+    @property
+    def secret(self) -> str:
+        return SECRET
+
     def post(self, body: str, content_type: str = FORM, secret: str = SECRET, timestamp: int | None = None,
              headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """POST a body signed as Slack would (with `secret` and `timestamp`, when given), over real HTTP."""
         request = urllib.request.Request(self.url, body.encode(), method="POST", headers={
             "Content-Type": content_type, **signed(secret, body, timestamp), **(headers or {})})
         try:
@@ -78,6 +89,10 @@ class Running:
         status, _ = self.post(json.dumps(self.fake.event(event, event_id)), "application/json", headers=headers)
         return status
 
+    def settle(self) -> None:
+        """Wait until every answer already started has been sent: after it, Slack has all it will get."""
+        assert self.loop.run(self.app.drain(timeout=20)) == 0
+
     def next_ts(self) -> str:
         return f"1710000000.{next(self.ts):06d}"
 
@@ -95,22 +110,25 @@ StartSlack = Callable[..., Running]
 
 @pytest.fixture(scope="module")
 def start_slack(loop: BackgroundLoop, registry) -> Iterator[StartSlack]:
-    """Start an app over a fresh fake Slack: `start_slack(bot=..., env=..., **settings overrides)`."""
-    started: list[tuple[FakeSlack, Service]] = []
+    """Start an app over a fresh fake Slack: `start_slack(bot=..., budget=..., env=..., **settings overrides)`."""
+    started: list[tuple[FakeSlack, Service, Answerer]] = []
     numbers = itertools.count(1)
 
-    def start(bot: Bot | None = None, env: dict[str, str] | None = None, **overrides: Any) -> Running:
+    def start(bot: Bot | None = None, budget: Budget = Budget(), env: dict[str, str] | None = None,
+              **overrides: Any) -> Running:
         fake = FakeSlack()
         loop.run(fake.start())
         settings = Settings.from_env(fake.env(SLACK_SIGNING_SECRET=SECRET, **(env or {})))
-        service = loop.run(launch(bot or Bot(registry), replace(settings, **overrides), port=0))
-        started.append((fake, service))
+        answerer = Answerer(bot or Bot(registry), budget)
+        service = loop.run(launch(answerer, replace(settings, **overrides), port=0))
+        started.append((fake, service, answerer))
         return Running(fake, service, loop, numbers)
 
     yield start
-    for fake, service in reversed(started):
+    for fake, service, answerer in reversed(started):
         loop.run(service.stop())
         loop.run(fake.stop())
+        answerer.close()
 
 
 @pytest.fixture(scope="module")

@@ -74,11 +74,11 @@ class SteppingBot(Bot):
     fake = None
     shown = True
 
-    def handle(self, text, sender=None, attachments=(), progress=None):
+    def handle(self, text, sender=None, attachments=(), progress=None, deadline=None):
         progress(5000)
         if self.shown:
             self.fake.wait_for("chat.update", where=lambda c: "5,000 rows" in c.body["text"])
-        return super().handle(text, sender, attachments)
+        return super().handle(text, sender, attachments, deadline=deadline)
 
 
 def test_progress_edits_one_message_then_it_becomes_the_summary(start_slack, registry):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -9,7 +10,11 @@ import time
 import urllib.request
 from urllib.parse import urlencode
 
+import pytest
+
+from bot.answering import Budget
 from bot.core import Bot
+from bot.slack.barrage import post_all, signed_form, tally
 from bot.slack.fake import block_problem
 
 
@@ -42,23 +47,80 @@ def test_predict_acks_at_once_then_answers_privately_with_a_share_button(slack):
 
 
 class GatedBot(Bot):
-    """Answers only once the test opens the gate."""
+    """Answers only once the test opens the gate; `held` counts the answers waiting at it."""
 
-    gate = threading.Event()
+    def __init__(self, registry) -> None:
+        super().__init__(registry)
+        self.gate = threading.Event()
+        self.held = threading.Semaphore(0)
 
     def handle(self, *args, **kwargs):
+        self.held.release()
         assert self.gate.wait(20)
         return super().handle(*args, **kwargs)
 
 
-def test_the_ack_goes_back_before_any_scoring_is_done(start_slack, registry):
-    app = start_slack(bot=GatedBot(registry))
+@pytest.fixture
+def gated(registry):
+    bot = GatedBot(registry)
+    yield bot
+    bot.gate.set()
+
+
+def test_the_ack_goes_back_before_any_scoring_is_done(start_slack, gated):
+    app = start_slack(bot=gated)
     payload = app.fake.command("models")
     status, body = app.post(urlencode(payload))          # returns while the bot is still held at the gate
     assert (status, body) == (200, b"")
     assert not app.fake.calls_to("response")
-    GatedBot.gate.set()
+    gated.gate.set()
     assert "iris" in shown(app.response(payload["response_url"]))
+
+
+def test_bolts_own_steering_headers_are_not_taken_from_outside(start_slack, gated):
+    # X-Slack-Bolt-Lazy-Only would make Bolt skip the ack and answer before replying; no signature covers it
+    app = start_slack(bot=gated)
+    payload = app.fake.command("models")
+    steer = {"X-Slack-Bolt-Lazy-Only": "1", "X-Slack-Bolt-Lazy-Function-Name": "command"}
+    assert app.post(urlencode(payload), headers=steer) == (200, b"")     # acked while the answer is held
+    gated.gate.set()
+    assert "iris" in shown(app.response(payload["response_url"]))
+
+
+def test_answers_stuck_in_scoring_do_not_hold_back_other_acks(start_slack, gated):
+    app = start_slack(bot=gated, budget=Budget(threads=2))
+    for _ in range(2):                                   # every scoring thread stuck at the gate
+        app.command("models")
+        assert gated.held.acquire(timeout=20)
+    urls = [app.command("models") for _ in range(5)] + [app.click_share("models")]     # each asserts its 200
+    assert app.event(app.mention("models")) == 200 and app.event(app.dm("models")) == 200
+    assert not app.fake.calls_to("response") and not app.fake.calls_to("chat.postMessage")
+    gated.gate.set()
+    for url in urls:
+        app.response(url)
+
+
+def test_a_stuck_answer_is_refused_as_too_slow_in_slack(start_slack, gated):
+    app = start_slack(bot=gated, budget=Budget(seconds=0.2, threads=1))
+    url = app.command("models")
+    refusal = app.response(url)
+    assert refusal.body["response_type"] == "ephemeral"
+    assert "took longer than 0.2 seconds" in shown(refusal) and "Sorry" not in shown(refusal)
+    event = app.mention("models")
+    app.event(event)
+    assert "took longer than 0.2 seconds" in shown(app.fake.wait_for("chat.postMessage", thread_ts=event["ts"]))
+
+
+def test_many_commands_at_once_are_each_acked_and_answered_once(slack):
+    # the short run of tests/stress/test_slack_stress.py
+    payloads = [slack.fake.command(f"predict: age={20 + n}, income=60000") for n in range(60)]
+    acks = asyncio.run(post_all(slack.url, [signed_form(slack.secret, p) for p in payloads], concurrency=20))
+    assert [ack.status for ack in acks] == [200] * 60
+    urls = [p["response_url"] for p in payloads]
+    slack.fake.wait_until(lambda calls: tally(calls, urls)[0]["unanswered"] == 0 or None)
+    slack.settle()
+    counts, _ = tally(slack.fake.calls, urls)
+    assert counts == {"answer": 60, "unanswered": 0, "repeated": 0}
 
 
 def test_bad_and_stale_signatures_are_refused(slack):

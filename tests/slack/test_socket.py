@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from bot.core import Bot
+
 
 def test_socket_mode_acks_envelopes_and_answers_through_the_web_api(start_slack):
     app = start_slack(env={"SLACK_APP_TOKEN": "xapp-fake"})
@@ -34,3 +36,17 @@ def test_socket_mode_acks_envelopes_and_answers_through_the_web_api(start_slack)
     app.loop.run(fake.deliver({**envelope, "envelope_id": "env-4", "payload": fake.event(marker)}))
     fake.wait_for("chat.postMessage", thread_ts=marker["ts"])
     assert len([c for c in fake.calls_to("chat.postMessage") if c.body.get("thread_ts") == event["ts"]]) == 1
+
+
+class BrokenBot(Bot):
+    def handle(self, *args, **kwargs):
+        raise RuntimeError("the scorer fell over")
+
+
+def test_socket_mode_payloads_count_as_verified_so_a_failure_is_apologised_for(start_slack, registry):
+    app = start_slack(bot=BrokenBot(registry), env={"SLACK_APP_TOKEN": "xapp-fake"})
+    app.fake.wait_for("socket.connect")
+    command = app.fake.command("models")
+    app.loop.run(app.fake.deliver({"envelope_id": "env-9", "type": "slash_commands",
+                                   "accepts_response_payload": True, "payload": command}))
+    assert "Sorry, something went wrong on our side" in json.dumps(app.response(command["response_url"]).body)
