@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STOP_SECONDS = 7.0          # each channel gets this long to stop; SIGTERM to exit stays under 10 s
+STOP_SECONDS = 7.0          # for every channel to stop, side by side; SIGTERM to exit stays under 10 s
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,13 +81,20 @@ async def serve(bot: Bot, args: argparse.Namespace) -> int:
         await stopping.wait()
     finally:
         watcher.stop(timeout=1.0)
-        for service in reversed(services):
-            try:
-                await asyncio.wait_for(service.stop(), STOP_SECONDS / len(services))
-            except TimeoutError:
-                log.warning("%s did not stop in time; leaving it", service.describe())
+        await stop_all(services)
         answerer.close()
     return 0
+
+
+async def stop_all(services: list) -> None:
+    """Stop the channels side by side, giving up on any still stopping after STOP_SECONDS."""
+    if not services:
+        return
+    stops = {asyncio.create_task(service.stop()): service for service in services}
+    _, late = await asyncio.wait(stops, timeout=STOP_SECONDS)
+    for task in late:
+        log.warning("%s did not stop within %g s; leaving it", stops[task].describe(), STOP_SECONDS)
+        task.cancel()
 
 
 def chat_then_stop(bot: Bot, loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> None:

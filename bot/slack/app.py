@@ -40,7 +40,7 @@ APOLOGY = reply.Reply(reply.Status.REFUSED, reply.Problem(
     "The bot's owner can find the details in the log.", label="internal"))
 ANSWERED_SUBTYPES = (None, "file_share")      # plain messages and file shares; not edits, joins or bots
 VERIFIED = "predbot_verified"                 # set in a payload's Bolt context once it is known to be Slack's
-DRAIN_SECONDS = 3.0       # `serve` gives each channel 4 s to stop, and must exit within 10 s of SIGTERM
+DRAIN_SECONDS = 3.0       # `serve` gives its channels 7 s to stop, and must exit within 10 s of SIGTERM
 
 Work = Callable[[dict, AsyncWebClient, AsyncRespond, AsyncBoltContext], Awaitable[None]]
 
