@@ -173,14 +173,14 @@ class Bot:
             return model
         scored, files = [], []
         for attachment in attachments:
-            result = self.score_file(model, attachment, progress)
+            result = self.score_file(model, attachment, progress, deadline)
             scored.append(result[0])
             files += result[1:]
         status = reply.Status.OK if files else reply.Status.NOT_PREDICTED
         return replace(answer(status, reply.Batch(tuple(scored)), model), files=tuple(files))
 
     def score_file(self, model: Model, attachment: reply.Attachment,
-                   progress: Callable[[int], None] | None) -> tuple:
+                   progress: Callable[[int], None] | None, deadline: float | None) -> tuple:
         name = attachment.filename
         if not name.lower().endswith(".csv") and "csv" not in attachment.content_type:
             return (reply.ScoredFile(name, error="Only CSV files can be scored; save it as .csv."),)
@@ -193,7 +193,8 @@ class Bot:
                                      "split it, or run `predbot score` on it."),)
         out = io.StringIO()
         try:
-            summary = score_csv(model, io.StringIO(decode(attachment.content)), out, TOP_K, progress=progress)
+            summary = score_csv(model, io.BytesIO(attachment.content), out, TOP_K, progress=progress,
+                                deadline=deadline)
         except BatchError as error:
             return (reply.ScoredFile(name, error=str(error)),)
         result_name = f"{name.rsplit('.', 1)[0]}-{model.name}-predictions.csv"
@@ -214,13 +215,6 @@ def model_named_for_files(text: str) -> str | None:
     if words and words[0].lower() == "predict":
         words = words[1:]
     return words[0] if len(words) == 1 else None
-
-
-def decode(content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("latin-1")
 
 
 def plain(value: commands.Value) -> object:

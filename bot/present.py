@@ -8,23 +8,19 @@ from collections.abc import Mapping
 from bot import reply
 from parser.values import quote
 from scoring.model import Model
+from scoring.problems import shorten, typed
 from scoring.schema import Feature, Kind
 from scoring.score import RowResult
 
 PLAIN_WORD = re.compile(r"^[A-Za-z][\w.\-]*$")
+VALUE_CHARS = 100       # longer than any category or example value, short enough to never be a wall of text
 
 
 def value_text(value: object) -> str:
-    """A value the way the command language writes it back."""
-    if value is None:
-        return "?"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.6g}" if not value.is_integer() or abs(value) >= 1e15 else str(int(value))
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
+    """A value the way the command language writes it back; one a person made very long is cut."""
+    if not isinstance(value, str):
+        return shorten(typed(value), VALUE_CHARS)
+    text = shorten(value, VALUE_CHARS)
     if PLAIN_WORD.match(text) and text.lower() not in {"yes", "no", "true", "false", "y", "n", "on", "off",
                                                       "na", "null", "none", "missing", "n/a"}:
         return text
@@ -47,7 +43,7 @@ def row_reply(model: Model, result: RowResult, inputs: str) -> reply.Row:
                          confidence=result.probabilities[result.prediction],
                          probabilities=dict(result.probabilities), drivers=drivers, warnings=warnings)
     value = float(result.prediction)
-    return reply.Row(inputs=inputs, prediction=f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}",
+    return reply.Row(inputs=inputs, prediction=f"{value:,.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:,.4g}",
                      value=value, drivers=drivers, warnings=warnings)
 
 

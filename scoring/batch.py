@@ -1,29 +1,31 @@
 """Score a CSV file in chunks: every input column, then predictions, drivers and rejects.
 
 Memory stays bounded by the chunk size, whatever the file's length. Columns
-that are not model features (an id, a note) pass through untouched.
+that are not model features (an id, a note) pass through untouched. What the
+file is and how it reads (scoring.csvfile) is settled before any row is
+scored: a file that is not text, has a header too long, or more columns than
+the model can use is refused from its first bytes.
 """
 
 from __future__ import annotations
 
+import csv
 import re
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import IO
 
-import pandas as pd
-
+from scoring.csvfile import BatchError, open_text, read_header, records
 from scoring.model import Model
-from scoring.problems import Problem
+from scoring.problems import Problem, shown
 from scoring.score import RowResult, score
 
 CHUNK_ROWS = 5000
+OTHER_COLUMNS = 100     # columns that are not fields (ids, notes) a file may carry, or 10x the fields if more
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-
-
-class BatchError(ValueError):
-    """The file as a whole cannot be scored; the message says why and what to do."""
 
 
 @dataclass
@@ -68,52 +70,66 @@ def result_cells(result: RowResult, model: Model, top_k: int) -> list[object]:
     return cells
 
 
-def column_map(model: Model, header: list[str]) -> tuple[dict[str, str], list[str]]:
-    """CSV column -> feature name for the columns that are features; the others are ignored."""
-    mapping: dict[str, str] = {}
+def column_limit(model: Model) -> int:
+    """How many columns a file for `model` may have: its fields and some others, or 10x its fields."""
+    fields = len(model.schema.features)
+    return max(fields + OTHER_COLUMNS, 10 * fields)
+
+
+def column_map(model: Model, header: list[str]) -> tuple[dict[int, str], list[str]]:
+    """Column position -> feature name for the columns that are features; the others pass through."""
+    fields, limit = len(model.schema.features), column_limit(model)
+    if len(header) > limit:
+        raise BatchError(f"The file has {len(header):,} columns; a file for {model.name} may have up to "
+                         f"{limit:,} (its {fields} fields and {limit - fields} others). "
+                         "Remove the columns it does not need.")
+    mapping: dict[int, str] = {}
     ignored: list[str] = []
-    for column in header:
+    for position, column in enumerate(header):
         feature = model.schema.feature(column)
         if isinstance(feature, Problem):
             ignored.append(column)
         elif feature.name in mapping.values():
-            first = next(c for c, f in mapping.items() if f == feature.name)
-            raise BatchError(f"Columns '{first}' and '{column}' both mean {feature.name}; keep one.")
+            first = next(header[p] for p, f in mapping.items() if f == feature.name)
+            raise BatchError(f"Columns {shown(first)} and {shown(column)} both mean {feature.name}; keep one.")
         else:
-            mapping[column] = feature.name
+            mapping[position] = feature.name
     if not mapping:
         raise BatchError(f"No column of this file is a field of {model.name}. "
                          f"Its fields are: {', '.join(model.schema.names)}.")
     return mapping, ignored
 
 
-def read_chunks(source: IO, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    try:
-        yield from pd.read_csv(source, dtype=str, keep_default_na=False, chunksize=chunk_rows,
-                               skipinitialspace=True, encoding_errors="replace")
-    except pd.errors.EmptyDataError:
-        raise BatchError("The file is empty; it needs a header row naming the fields.") from None
-    except pd.errors.ParserError as error:
-        raise BatchError(f"This is not a readable CSV file: {error}.") from None
+def chunks(rows: Iterable[list[str]], size: int) -> Iterator[list[list[str]]]:
+    rows = iter(rows)
+    while chunk := list(islice(rows, size)):
+        yield chunk
 
 
-def score_csv(model: Model, source: IO, destination: IO, top_k: int | None = None,
-              chunk_rows: int = CHUNK_ROWS, progress: Callable[[int], None] | None = None) -> BatchSummary:
-    """Score every row of `source` into `destination`; one bad row never stops the file."""
+def score_csv(model: Model, source: IO[bytes], destination: IO[str], top_k: int | None = None,
+              chunk_rows: int = CHUNK_ROWS, progress: Callable[[int], None] | None = None,
+              deadline: float | None = None) -> BatchSummary:
+    """Score every row of the CSV bytes in `source` into `destination`; one bad row never stops the file.
+
+    Past `deadline` (a `time.monotonic()` value) scoring stops between chunks
+    with a BatchError that says how far it got and what to do instead.
+    """
     top_k = top_k or model.card.top_k
-    summary = BatchSummary()
-    mapping: dict[str, str] | None = None
-    for chunk in read_chunks(source, chunk_rows):
-        if mapping is None:
-            mapping, ignored = column_map(model, list(chunk.columns))
-            summary.ignored_columns = tuple(ignored)
-            summary.missing_columns = tuple(n for n in model.schema.names if n not in mapping.values())
-        records = chunk[list(mapping)].rename(columns=mapping).to_dict("records")
-        results = score(model, records, top_k)
-        table = [[neutralise(c) for c in (*row, *result_cells(r, model, top_k))]
-                 for row, r in zip(chunk.itertuples(index=False), results)]
-        pd.DataFrame(table, columns=[*chunk.columns, *result_columns(model, top_k)]).to_csv(
-            destination, index=False, header=summary.rows == 0)
+    text = open_text(source)
+    header, header_lines = read_header(text)
+    mapping, ignored = column_map(model, header)
+    summary = BatchSummary(ignored_columns=tuple(ignored),
+                           missing_columns=tuple(n for n in model.schema.names if n not in mapping.values()))
+    writer = csv.writer(destination, lineterminator="\n")
+    for chunk in chunks(records(text, len(header), header_lines + 1), chunk_rows):
+        if summary.rows and deadline is not None and time.monotonic() > deadline:
+            raise BatchError(f"Stopped after {summary.rows:,} rows: this file takes longer to score than an "
+                             "answer here may. Split it into smaller files, or run `predbot score` on it.")
+        if not summary.rows:
+            writer.writerow([neutralise(c) for c in (*header, *result_columns(model, top_k))])
+        results = score(model, [{name: cells[p] for p, name in mapping.items()} for cells in chunk], top_k)
+        writer.writerows([neutralise(c) for c in (*cells, *result_cells(r, model, top_k))]
+                         for cells, r in zip(chunk, results, strict=True))
         summary.rows += len(results)
         summary.predicted += sum(r.ok for r in results)
         for result in results:
@@ -122,6 +138,6 @@ def score_csv(model: Model, source: IO, destination: IO, top_k: int | None = Non
                     summary.reasons[error.label] = summary.reasons.get(error.label, 0) + 1
         if progress:
             progress(summary.rows)
-    if mapping is None:
+    if not summary.rows:
         raise BatchError("The file has a header but no rows to score.")
     return summary

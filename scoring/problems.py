@@ -7,21 +7,63 @@ Each kind knows how to say itself, so every channel shows the same words.
 from __future__ import annotations
 
 import difflib
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
+SHOWN_CHARS = 40        # a value quoted in a message is cut here: enough to recognise it, never a wall of text
+LISTED_CHARS = 100      # each name in a list (fields, categories, a file's columns) is cut here
+COMPARED_CHARS = 100    # longer words cannot be close to a field or category name, so are not compared
+
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
     """The closest choice to `word`, compared case-insensitively, if any is close."""
+    if len(word) > COMPARED_CHARS:
+        return None
     lowered = {str(c).lower(): str(c) for c in choices}
-    match = difflib.get_close_matches(str(word).lower(), list(lowered), n=1, cutoff=0.6)
+    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[match[0]] if match else None
 
 
 def listing(items: list[str] | tuple[str, ...], limit: int = 12) -> str:
-    shown = ", ".join(str(i) for i in items[:limit])
+    shown = ", ".join(shorten(str(i), LISTED_CHARS) for i in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def shorten(text: str, limit: int = SHOWN_CHARS) -> str:
+    """`text`, or its start and "…" with its length when it is longer than `limit`."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 1]}… ({len(text):,} characters)"
+
+
+def number_text(number: float) -> str:
+    """A number as people write it: 60000 not 60000.0, 0.05, 1.5e+20 for the very large."""
+    if not math.isfinite(number):
+        return "not a number" if math.isnan(number) else "-infinity" if number < 0 else "infinity"
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else f"{number:.6g}"
+
+
+def typed(value: object) -> str:
+    """A value as text: what was typed for text, plain numbers and yes/no otherwise, never a Python repr."""
+    if value is None:
+        return "?"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        try:
+            return str(value)
+        except ValueError:  # more digits than Python turns into text
+            return "a number with thousands of digits"
+    if isinstance(value, float):
+        return number_text(value)
+    return str(value)
+
+
+def shown(value: object) -> str:
+    """A value quoted in a message: `'sixty'`, as typed and cut to SHOWN_CHARS."""
+    return f"'{shorten(typed(value))}'"
 
 
 @dataclass(frozen=True)
@@ -45,7 +87,7 @@ class UnknownFeature(Problem):
     def message(self) -> str:
         guess = did_you_mean(self.name, self.known)
         hint = f" Did you mean '{guess}'?" if guess else f" Fields: {listing(self.known)}."
-        return f"Unknown field '{self.name}'.{hint}"
+        return f"Unknown field {shown(self.name)}.{hint}"
 
 
 @dataclass(frozen=True)
@@ -67,7 +109,21 @@ class WrongType(Problem):
 
     @property
     def message(self) -> str:
-        return f"{self.feature} expects {self.expected}, got {self.given!r}."
+        return f"{self.feature} expects {self.expected}, got {shown(self.given)}."
+
+
+@dataclass(frozen=True)
+class TooLarge(Problem):
+    """A number beyond what models compute with; it would reach the model as infinity."""
+
+    label: ClassVar[str] = "too_large"
+    feature: str
+    largest: float
+
+    @property
+    def message(self) -> str:
+        return (f"{self.feature} is out of the range a model can compute with: give a number between "
+                f"-{self.largest:.2g} and {self.largest:.2g}.")
 
 
 @dataclass(frozen=True)
@@ -79,10 +135,10 @@ class UnknownCategory(Problem):
 
     @property
     def message(self) -> str:
-        guess = did_you_mean(str(self.given), self.choices)
+        guess = did_you_mean(typed(self.given), self.choices)
         if guess:
-            return f"{self.feature} has no category {self.given!r}. Did you mean {guess!r}?"
-        return f"{self.feature} has no category {self.given!r}. Choices: {listing(self.choices)}."
+            return f"{self.feature} has no category {shown(self.given)}. Did you mean {shown(guess)}?"
+        return f"{self.feature} has no category {shown(self.given)}. Choices: {listing(self.choices)}."
 
 
 @dataclass(frozen=True)
@@ -130,8 +186,8 @@ class OutOfRange(Problem):
 
     @property
     def message(self) -> str:
-        return (f"{self.feature}={self.value:g} is outside the training range "
-                f"{self.low:g} to {self.high:g}; treat this prediction with care.")
+        return (f"{self.feature}={number_text(self.value)} is outside the training range "
+                f"{number_text(self.low)} to {number_text(self.high)}; treat this prediction with care.")
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from scoring.problems import (DuplicateFeature, Imputed, MissingValue, OutOfRange, Problem,
-                              UnknownCategory, UnknownFeature, WrongCount, WrongType)
+from scoring.problems import (DuplicateFeature, Imputed, MissingValue, OutOfRange, Problem, TooLarge,
+                              UnknownCategory, UnknownFeature, WrongCount, WrongType, typed)
 
 MISSING_WORDS = frozenset({"", "?", "na", "n/a", "nan", "null", "none", "missing"})
 TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1", "t"})
@@ -27,6 +27,9 @@ MAGNITUDES = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
 NUMBER = re.compile(r"""^\s*(?P<sign>[-+]?)\s*(?P<currency>[$€£]?)\s*(?P<sign2>[-+]?)
                         (?P<digits>(\d{1,3}(,\d{3})+|\d+)(\.\d*)?|\.\d+)(?P<exp>[eE][-+]?\d+)?
                         \s*(?P<suffix>k|K|M|B|bn|%)?\s*$""", re.VERBOSE)
+# The largest number a model is given. scikit-learn's trees compute in float32, where anything
+# larger is infinity and the model refuses the row, so a larger value is refused here with its field.
+LARGEST = float(np.finfo(np.float32).max)
 
 
 class Kind(StrEnum):
@@ -54,6 +57,18 @@ def parse_number(text: str) -> float | None:
     suffix = (match["suffix"] or "").lower()
     number *= MAGNITUDES.get(suffix, 1.0)
     return -number if "-" in (match["sign"] + match["sign2"]) else number
+
+
+def to_number(value: object) -> float | None:
+    """A typed value or text as a float; ±infinity for an integer too large for one; None if no number."""
+    if isinstance(value, (bool, float)):
+        return float(value)
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:  # 309 digits or more
+            return math.inf if value > 0 else -math.inf
+    return parse_number(str(value))
 
 
 def is_missing(value: object) -> bool:
@@ -105,26 +120,29 @@ class Feature:
         if value is None or self.kind not in (Kind.NUMERIC, Kind.INTEGER):
             return None
         if self.low is not None and self.high is not None and not self.low <= value <= self.high:
-            return OutOfRange(self.name, float(value), self.low, self.high)
+            return OutOfRange(self.name, to_number(value), self.low, self.high)
         return None
 
     def _boolean(self, value: object) -> bool | Problem:
         if isinstance(value, bool):
             return value
-        number = float(value) if isinstance(value, (int, float)) else parse_number(str(value))
+        number = to_number(value)
         if number in (0.0, 1.0):
             return bool(number)
-        word = str(value).strip().lower()
+        word = typed(value).strip().lower()
         if word in TRUE_WORDS or word in FALSE_WORDS:
             return word in TRUE_WORDS
         return WrongType(self.name, EXPECTED[self.kind], value)
 
     def _category(self, value: object) -> str | Problem:
+        if isinstance(value, bool) and self.categories:
+            # the parser reads `yes` as True, so look for the one category that says yes (or no)
+            words = TRUE_WORDS if value else FALSE_WORDS
+            said = [c for c in self.categories if c.casefold() in words]
+            return said[0] if len(said) == 1 else UnknownCategory(self.name, value, self.categories)
+        text = typed(value).strip()         # 3.0 read from a number is the category "3"
         if not self.categories:
-            return str(value).strip()
-        text = str(value).strip()
-        if isinstance(value, float) and value.is_integer():
-            text = str(int(value))
+            return text
         by_fold = {c.casefold(): c for c in self.categories}
         if text.casefold() in by_fold:
             return by_fold[text.casefold()]
@@ -134,14 +152,11 @@ class Feature:
         return UnknownCategory(self.name, value, self.categories)
 
     def _number(self, value: object) -> float | int | Problem:
-        if isinstance(value, bool):
-            number: float | None = float(value)
-        elif isinstance(value, (int, float)):
-            number = float(value)
-        else:
-            number = parse_number(str(value))
-        if number is None or math.isinf(number):
+        number = to_number(value)
+        if number is None:
             return WrongType(self.name, EXPECTED[self.kind], value)
+        if not abs(number) <= LARGEST:
+            return TooLarge(self.name, LARGEST)
         if self.kind is Kind.INTEGER:
             if not number.is_integer():
                 return WrongType(self.name, EXPECTED[self.kind], value)
@@ -220,7 +235,9 @@ def to_frame(schema: Schema, rows: Sequence[Mapping[str, object]]) -> pd.DataFra
     """Coerced rows as the model takes them: feature order, NaN for missing.
 
     Numbers, whole numbers and booleans go in as floats so that a missing value
-    is a plain NaN that imputers and tree models understand.
+    is a plain NaN that imputers and tree models understand. Coercion keeps
+    numbers within LARGEST; anything larger that is passed in directly becomes
+    infinity, which the model refuses for that row, rather than an overflow.
     """
     columns = {}
     for feature in schema.features:
@@ -228,6 +245,6 @@ def to_frame(schema: Schema, rows: Sequence[Mapping[str, object]]) -> pd.DataFra
         if feature.kind is Kind.CATEGORICAL:
             columns[feature.name] = pd.Series([np.nan if c is None else c for c in cells], dtype=object)
         else:
-            columns[feature.name] = pd.Series([np.nan if c is None else float(c) for c in cells],
+            columns[feature.name] = pd.Series([np.nan if c is None else to_number(c) for c in cells],
                                               dtype=FRAME_DTYPES[feature.kind])
     return pd.DataFrame(columns)

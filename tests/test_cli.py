@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
@@ -107,3 +108,23 @@ def test_chat_json_prints_one_object_per_line(predbot):
     result = predbot("chat", "--json", stdin="models\nhelp\n")
     replies = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["body"]["type"] for r in replies] == ["models", "help"]
+
+
+def test_score_refuses_a_workbook_saying_what_it_is_and_what_to_do(predbot, tmp_path):
+    source = tmp_path / "people.csv"
+    with zipfile.ZipFile(source, "w") as workbook:
+        workbook.writestr("[Content_Types].xml", "<Types/>")
+        workbook.writestr("xl/workbook.xml", "<workbook/>")
+    result = predbot("score", str(source))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == ("predbot: This file looks like an Excel workbook (.xlsx); a CSV file is plain text. "
+                             "Open it in your spreadsheet program and save it as CSV UTF-8 (File > Save As).\n")
+
+
+def test_score_names_the_line_that_does_not_fit_the_header(predbot, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"id,age,income\n1,45,60000\n2,30,40,000\n")
+    result = predbot("score", str(source), "-o", str(tmp_path / "out.csv"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("predbot: Line 3 has 4 values; the header has 3.")
+    assert "Traceback" not in result.stderr and "C error" not in result.stderr

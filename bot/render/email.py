@@ -14,7 +14,7 @@ from html import escape
 
 from bot import reply
 from bot.render import text
-from bot.render.words import (amount, batch_line, driver_phrase, footer, headline, percent, scale_note,
+from bot.render.words import (amount, batch_line, driver_phrase, echoed, footer, headline, percent, scale_note,
                               whatif_change)
 
 SIGN_OFF = "predbot · send `help` for the commands"
@@ -78,7 +78,7 @@ def _(b: reply.Prediction) -> str:
 
 
 def row_html(row: reply.Row, scale: str) -> str:
-    parts = [f"<p><code>{escape(row.inputs)}</code><br><b>{escape(headline(row))}</b></p>"]
+    parts = [f"<p><code>{escape(echoed(row.inputs))}</code><br><b>{escape(headline(row))}</b></p>"]
     if not row.ok:
         return parts[0]
     if len(row.probabilities) > 1:
@@ -97,7 +97,8 @@ def _(b: reply.WhatIf) -> str:
     changes = ", ".join(f"{c.feature}: {c.before} → {c.after}" for c in b.changes)
     moved = table(["field", "value", "moved it by"],
                   [[d.feature, d.value, amount(d.contribution, b.scale)] for d in b.moved]) if b.moved else ""
-    return f"<p>What if {escape(changes)}</p>{table(['', 'prediction'], rows)}{moved}"
+    question = f"<p>What if {escape(changes)}</p>" if b.changes else ""
+    return f"{question}{table(['', 'prediction'], rows)}{moved}"
 
 
 @body.register

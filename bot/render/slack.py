@@ -15,8 +15,8 @@ from typing import Any
 
 from bot import reply
 from bot.render import text
-from bot.render.words import (amount, batch_line, driver_phrase, footer, given, headline, percent, scale_note,
-                              whatif_change)
+from bot.render.words import (amount, batch_line, driver_phrase, echoed, footer, given, headline, percent,
+                              scale_note, whatif_change)
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -88,7 +88,7 @@ def _(b: reply.Prediction) -> list[Block]:
 
 
 def row_blocks(row: reply.Row, scale: str, label: str = "") -> list[Block]:
-    blocks = [section(f"*{escape(label + headline(row))}*"), context(f"for {escape(row.inputs)}")]
+    blocks = [section(f"*{escape(label + headline(row))}*"), context(f"for {escape(echoed(row.inputs))}")]
     if not row.ok:
         return blocks
     if len(row.probabilities) > 1:
@@ -106,7 +106,7 @@ def row_blocks(row: reply.Row, scale: str, label: str = "") -> list[Block]:
 
 
 def row_line(number: int, row: reply.Row) -> str:
-    line = f"*{number}.* {escape(row.inputs)} → *{escape(headline(row))}*"
+    line = f"*{number}.* {escape(echoed(row.inputs))} → *{escape(headline(row))}*"
     return line + "".join(f"  :warning: {escape(w)}" for w in row.warnings)
 
 
@@ -123,7 +123,8 @@ def _(b: reply.WhatIf) -> list[Block]:
     outcome = [f"*Before*\n{escape(headline(b.before))}", f"*After*\n{escape(headline(b.after))}"]
     if change := whatif_change(b):
         outcome.append(f"*Change*\n{escape(change)}")
-    blocks = [section(f"*What if* {escape(changes)}?"), fields(outcome)]
+    blocks = [section(f"*What if* {escape(changes)}?")] if b.changes else []
+    blocks.append(fields(outcome))
     if b.moved:
         moved = [f"{given(d)}  {amount(d.contribution, b.scale)}" for d in b.moved]
         blocks.append(section("*What moved*\n" + "\n".join(bars(b.moved, moved))))

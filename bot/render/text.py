@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import singledispatch
 
 from bot import reply
-from bot.render.words import (amount, batch_line, driver_phrase, footer, given, headline, percent, scale_note,
-                              whatif_change)
+from bot.render.words import (amount, batch_line, driver_phrase, echoed, footer, given, headline, percent,
+                              scale_note, whatif_change)
 
 
 def render(r: reply.Reply) -> str:
@@ -27,7 +27,7 @@ def _(b: reply.Prediction) -> list[str]:
     for number, row in enumerate(b.rows, 1):
         label = f"{number}. " if len(b.rows) > 1 else ""
         first, *rest = row_lines(row, b.scale)
-        lines += [f"{label}{row.inputs}", f"  -> {first}", *(f"     {line}" for line in rest)]
+        lines += [f"{label}{echoed(row.inputs)}", f"  -> {first}", *(f"     {line}" for line in rest)]
     if note := scale_note(b.scale):
         lines.append(f"  ({note})")
     return lines
@@ -48,7 +48,7 @@ def row_lines(row: reply.Row, scale: str) -> list[str]:
 
 @body.register
 def _(b: reply.WhatIf) -> list[str]:
-    lines = [f"what if {', '.join(f'{c.feature}: {c.before} -> {c.after}' for c in b.changes)}"]
+    lines = [f"what if {', '.join(f'{c.feature}: {c.before} -> {c.after}' for c in b.changes)}"] if b.changes else []
     lines.append(f"  before: {headline(b.before)}")
     lines.append(f"  after:  {headline(b.after)}")
     if change := whatif_change(b):
@@ -59,8 +59,8 @@ def _(b: reply.WhatIf) -> list[str]:
 
 @body.register
 def _(b: reply.Explanation) -> list[str]:
-    width = max(len(i.feature) for i in b.importances)
-    top = max(i.mean_abs for i in b.importances) or 1.0
+    width = max((len(i.feature) for i in b.importances), default=0)
+    top = max((i.mean_abs for i in b.importances), default=0.0) or 1.0
     lines = [f"What drives this model (mean |SHAP| over {b.rows} background rows, {scale_note(b.scale)}):"]
     lines += [f"  {i.feature.ljust(width)}  {bar(i.mean_abs / top)} {abs_amount(i.mean_abs, b.scale)}"
               for i in b.importances]
@@ -81,7 +81,7 @@ def _(b: reply.SchemaInfo) -> list[str]:
     lines = [b.description] if b.description else []
     if b.target:
         lines.append(f"Predicts: {b.target}")
-    width = max(len(f.name) for f in b.fields)
+    width = max((len(f.name) for f in b.fields), default=0)
     for f in b.fields:
         details = [f.kind, f.allowed]
         if f.unit:

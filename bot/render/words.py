@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from bot import reply
+from scoring.problems import listing, shorten
+
+ECHO_CHARS = 300        # a row echoed back is cut here: its start says which row it was
+NAME_CHARS = 100        # file names are cut here
 
 
 def percent(probability: float) -> str:
@@ -15,12 +19,21 @@ def percent(probability: float) -> str:
 
 
 def amount(contribution: float, scale: str) -> str:
-    """A signed driver contribution in the units of its scale."""
+    """A signed driver contribution in the units of its scale; huge ones (from huge inputs) stay short."""
     if scale == "probability":
-        return f"{contribution * 100:+.1f} pts"
+        return f"{signed(contribution * 100, '.1f')} pts"
     if scale in ("log-odds", "raw score"):
-        return f"{contribution:+.2f} {scale}"
+        return f"{signed(contribution, '.2f')} {scale}"
     return f"{contribution:+,.3g}"
+
+
+def signed(value: float, spec: str) -> str:
+    return f"{value:+{spec}}" if abs(value) < 1e6 else f"{value:+.3g}"
+
+
+def echoed(inputs: str) -> str:
+    """A row as the person wrote it, cut when long."""
+    return shorten(inputs, ECHO_CHARS)
 
 
 def driver_phrase(driver: reply.Driver, scale: str, target: str) -> str:
@@ -40,7 +53,7 @@ def whatif_change(b: reply.WhatIf) -> str | None:
     """'chance of churns: 91% -> 19%', or the change in a regressor's value."""
     if not (b.before.ok and b.after.ok):
         return None
-    if b.about:
+    if b.about in b.before.probabilities and b.about in b.after.probabilities:
         return (f"chance of {b.about}: {percent(b.before.probabilities[b.about])} -> "
                 f"{percent(b.after.probabilities[b.about])}")
     if b.before.value is not None and b.after.value is not None:
@@ -74,12 +87,13 @@ def footer(r: reply.Reply) -> str:
 
 def batch_line(scored: reply.ScoredFile) -> str:
     """'customers.csv: 998 of 1,000 rows predicted; 2 not (2 wrong type). Results: ...'."""
+    name = shorten(scored.filename, NAME_CHARS)
     if scored.error:
-        return f"{scored.filename}: not scored. {scored.error}"
-    line = f"{scored.filename}: {scored.predicted:,} of {scored.rows:,} rows predicted"
+        return f"{name}: not scored. {scored.error}"
+    line = f"{name}: {scored.predicted:,} of {scored.rows:,} rows predicted"
     if scored.rejected:
         reasons = ", ".join(f"{n} {label.replace('_', ' ')}" for label, n in scored.reasons.items())
         line += f"; {scored.rejected:,} not ({reasons}), see not_predicted_reason"
     if scored.ignored_columns:
-        line += f"; passed through: {', '.join(scored.ignored_columns)}"
+        line += f"; passed through: {listing(scored.ignored_columns)}"
     return line + (f". Results: {scored.result}" if scored.result else ".")

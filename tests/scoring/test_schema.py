@@ -1,8 +1,9 @@
 import math
 
+import numpy as np
 import pytest
 
-from scoring.problems import (DuplicateFeature, Imputed, MissingValue, OutOfRange, UnknownCategory,
+from scoring.problems import (DuplicateFeature, Imputed, MissingValue, OutOfRange, TooLarge, UnknownCategory,
                               UnknownFeature, WrongCount, WrongType)
 from scoring.schema import CoercedRow, Feature, Kind, Schema, normalise_key, parse_number, to_frame
 
@@ -153,3 +154,56 @@ def test_booleans_read_words_and_zero_or_one(given, expected):
 
 def test_boolean_rejects_other_numbers():
     assert isinstance(SCHEMA.feature("autopay").coerce("2"), WrongType)
+
+
+HUGE = int("9" * 309)      # the smallest size of integer that float() cannot take
+
+
+@pytest.mark.parametrize("field", ["age", "income"])
+@pytest.mark.parametrize("value", [HUGE, -HUGE, 10**4000, "9" * 400, "1e400", float("inf"), 1e39, "-1e39"])
+def test_a_number_too_large_for_a_model_is_refused_for_its_field(field, value):
+    [problem] = problems({"age": 45, field: value})
+    assert isinstance(problem, TooLarge)
+    assert problem.message == (f"{field} is out of the range a model can compute with: "
+                               "give a number between -3.4e+38 and 3.4e+38.")
+
+
+def test_the_largest_number_a_model_takes_is_kept_with_a_range_warning():
+    row = SCHEMA.coerce({"age": 45, "income": 3.4e38})
+    assert row.values["income"] == 3.4e38
+    assert row.warnings[-1].message.startswith("income=3.4e+38 is outside the training range 0 to 300000")
+    assert to_frame(SCHEMA, [row.values]).loc[0, "income"] == 3.4e38
+
+
+def test_huge_integers_in_yes_no_and_category_fields_are_wrong_values_shown_cut():
+    category, yes_no = problems({"age": 45, "autopay": HUGE, "plan_type": HUGE})
+    assert (type(category), type(yes_no)) == (UnknownCategory, WrongType)
+    assert category.message.startswith(f"plan_type has no category '{'9' * 39}… (309 characters)'. Choices:")
+    assert yes_no.message == f"autopay expects yes or no, got '{'9' * 39}… (309 characters)'."
+
+
+def test_a_range_warning_on_a_huge_integer_is_a_message_not_an_overflow():
+    warning = SCHEMA.feature("age").range_warning(HUGE)
+    assert warning.message == "age=infinity is outside the training range 18 to 80; treat this prediction with care."
+
+
+def test_a_long_value_is_cut_in_its_message():
+    [problem] = problems({"age": 45, "plan_type": "x" * 5000})
+    assert problem.message == f"plan_type has no category '{'x' * 39}… (5,000 characters)'. " \
+                              "Choices: Basic, Premium, Premium Plus."
+    [unknown] = problems({"age": 45, "k" * 300: 1})
+    assert unknown.message.startswith(f"Unknown field '{'k' * 39}… (300 characters)'. Fields: age,")
+
+
+@pytest.mark.parametrize("value, shown", [(np.float64(45.5), "'45.5'"), (45.5, "'45.5'"), (np.int64(7), "'7'"),
+                                          (1e20, "'1e+20'"), ("it's", "'it's'"), ("a\\b", "'a\\b'")])
+def test_messages_show_values_as_written_never_as_python_reprs(value, shown):
+    [problem] = problems({"age": 45, "autopay": value})
+    assert problem.message.endswith(f"got {shown}.")
+
+
+def test_yes_or_no_reads_the_category_that_says_yes_or_no():
+    answer = Feature("answer", Kind.CATEGORICAL, categories=("No", "Yes"))
+    assert answer.coerce(True) == "Yes" and answer.coerce(False) == "No"
+    [problem] = problems({"age": 45, "plan_type": True})
+    assert problem.message == "plan_type has no category 'yes'. Choices: Basic, Premium, Premium Plus."

@@ -161,3 +161,12 @@ def test_no_user_text_is_ever_sent_unescaped_and_limits_always_hold(inputs, reas
         for text in texts(rendered):
             assert "<" not in text and ">" not in text
             assert text.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "").count("&") == 0
+
+
+def test_a_huge_driver_amount_is_written_short_and_a_long_row_is_cut():
+    row = reply.Row(inputs="sepal_length=" + "9" * 400, prediction="virginica", confidence=1.0,
+                    probabilities={"setosa": 0.0, "virginica": 1.0},
+                    drivers=(reply.Driver("sepal_length", "3e+38", 3.4e38, "up"),))
+    blocks = render(prediction(row, scale="log-odds"))["blocks"]
+    assert blocks[1]["elements"][0]["text"] == f"for sepal_length={'9' * 286}… (413 characters)"
+    assert blocks[3]["text"]["text"].endswith("sepal_length=3e+38 pushes toward virginica (+3.4e+38 log-odds)")
