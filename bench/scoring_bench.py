@@ -32,7 +32,7 @@ def write_csv(path, rows: int) -> None:
 def ours(model, path) -> tuple[float, int]:
     """Seconds, and how many rows were predicted (all of them, or the comparison is void)."""
     start = time.perf_counter()
-    with open(path, newline="") as source, open(os.devnull, "w") as sink:
+    with open(path, "rb") as source, open(os.devnull, "w") as sink:
         summary = score_csv(model, source, sink)
     return time.perf_counter() - start, summary.predicted
 

@@ -20,7 +20,7 @@ from bot.help import help_text
 from bot.present import example_command, field_reply, inputs_text, row_reply, value_text
 from scoring.batch import BatchError, score_csv
 from scoring.model import Model
-from scoring.problems import Problem
+from scoring.problems import DuplicateFeature, Problem
 from scoring.registry import Registry
 from scoring.score import score
 
@@ -112,7 +112,12 @@ class Bot:
     def named_row(self, model: Model, row: commands.Row) -> dict[str, object] | Problem:
         if row.items and isinstance(row.items[0], commands.Value):
             return model.schema.name_positional([plain(v) for v in row.items])
-        return {pair.key: plain(pair.value) for pair in row.items}
+        named: dict[str, object] = {}
+        for pair in row.items:
+            if pair.key in named:       # `age=1, age=2`: the schema only sees spellings that differ
+                return DuplicateFeature(canonical(model, pair.key))
+            named[pair.key] = plain(pair.value)
+        return named
 
     def whatif(self, command: commands.WhatIf) -> reply.Reply:
         model = self.model(command.model)
@@ -206,7 +211,7 @@ class Bot:
         default = self.registry.default_name
         infos = tuple(reply.ModelInfo(m.name, m.version, m.kind, m.target, m.card.description,
                                       m.name == default) for m in self.registry.models())
-        return reply.Reply(reply.Status.OK, reply.Models(infos))
+        return reply.Reply(reply.Status.OK, reply.Models(infos, self.registry.unavailable()))
 
 
 def model_named_for_files(text: str) -> str | None:

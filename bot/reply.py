@@ -125,6 +125,7 @@ class ModelInfo:
 @dataclass(frozen=True)
 class Models:
     models: tuple[ModelInfo, ...]
+    unavailable: tuple[str, ...] = ()        # model files that did not load; the log says why
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from scoring.card import CardError, load_card
 from scoring.model import Model, ModelLoadError, load_model, model_files
-from scoring.problems import Problem, did_you_mean, listing
+from scoring.problems import Problem, did_you_mean, listing, shown
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class UnknownModel(Problem):
             return "No models are installed. The bot's owner needs to add one."
         guess = did_you_mean(self.name, self.known)
         hint = f"Did you mean '{guess}'?" if guess else f"Models: {listing(self.known)}."
-        return f"There is no model called '{self.name}'. {hint}"
+        return f"There is no model called {shown(self.name)}. {hint}"
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class ModelUnavailable(Problem):
 
     @property
     def message(self) -> str:
-        return f"The model '{self.name}' cannot be loaded right now. The bot's owner can see why in the log."
+        return f"The model {shown(self.name)} cannot be loaded right now. The bot's owner can see why in the log."
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
 import pytest
 
 import parser as commands
 from bot import reply
-from bot.core import Bot
+from bot.core import MAX_COMMAND_CHARS, Bot
 from bot.render.text import render
 from bot.reply import Attachment, Status
 
@@ -165,6 +166,46 @@ def test_non_csv_attachment_is_refused_politely(bot):
 def test_too_many_rows_in_one_message_is_refused(bot):
     answer = ask(bot, "predict: " + "; ".join("age=40" for _ in range(51)))
     assert answer.status is Status.REFUSED and "Send the rest as a CSV file" in answer.body.message
+
+
+def never_parsed(monkeypatch) -> None:
+    def parse(text):
+        raise AssertionError("parsed a message that is refused for its size")
+
+    monkeypatch.setattr(commands, "parse", parse)
+
+
+def test_a_command_over_the_length_limit_is_refused_before_it_is_parsed(bot, monkeypatch):
+    never_parsed(monkeypatch)
+    answer = ask(bot, "predict: " + "a " * MAX_COMMAND_CHARS)
+    assert answer.status is Status.REFUSED and answer.body.label == "too_long"
+    assert f"{MAX_COMMAND_CHARS:,}" in answer.body.message and "CSV" in answer.body.message
+
+
+def test_a_message_of_too_many_rows_is_refused_before_it_is_parsed(bot, monkeypatch):
+    never_parsed(monkeypatch)
+    answer = ask(bot, "predict: " + "; ".join("a=1" for _ in range(60)))
+    assert answer.status is Status.REFUSED and answer.body.label == "too_many_rows"
+    assert answer.body.message.startswith("That is 60 rows; one message takes up to 50.")
+
+
+def test_fifty_rows_under_a_verb_line_of_their_own_are_all_answered(bot):
+    answer = ask(bot, "predict iris:\n" + "\n".join("5.1, 3.5, 1.4, 0.2" for _ in range(50)))
+    assert answer.ok and len(answer.body.rows) == 50
+
+
+def test_a_key_given_twice_is_a_problem_not_the_last_value(bot):
+    answer = ask(bot, "predict: age=30, income=60000, age=70")
+    assert answer.status is Status.NOT_PREDICTED
+    assert answer.body.rows[0].reason == "age is given more than once; give it once."
+
+
+def test_a_file_past_its_deadline_stops_between_chunks_and_says_how_far_it_got(bot):
+    content = b"age,income\n" + b"45,60000\n" * 5001
+    answer = ask(bot, "predict churn", attachments=[Attachment("big.csv", content)],
+                 deadline=time.monotonic() - 1)
+    assert answer.status is Status.NOT_PREDICTED and answer.files == ()
+    assert answer.body.files[0].error.startswith("Stopped after 5,000 rows")
 
 
 def test_an_internal_failure_is_an_apology_not_a_traceback(bot, monkeypatch, caplog):

@@ -14,8 +14,8 @@ from html import escape
 
 from bot import reply
 from bot.render import text
-from bot.render.words import (amount, batch_line, driver_phrase, echoed, footer, headline, percent, scale_note,
-                              whatif_change)
+from bot.render.words import (amount, batch_line, driver_phrase, echoed, footer, headline, not_loaded, percent,
+                              scale_note, whatif_change)
 
 SIGN_OFF = "predbot · send `help` for the commands"
 STYLE = ("body{font-family:sans-serif;line-height:1.4}pre{background:#f4f4f4;padding:6px}"
@@ -120,11 +120,12 @@ def _(b: reply.SchemaInfo) -> str:
 
 @body.register
 def _(b: reply.Models) -> str:
-    if not b.models:
+    if not b.models and not b.unavailable:
         return "<p>No models are installed.</p>"
     rows = [[m.name + (" (default)" if m.default else ""), f"v{m.version}", m.kind, m.target, m.description]
             for m in b.models]
-    return table(["model", "version", "kind", "predicts", "description"], rows)
+    missing = f"<p>{escape(not_loaded(b.unavailable))}</p>" if b.unavailable else ""
+    return (table(["model", "version", "kind", "predicts", "description"], rows) if rows else "") + missing
 
 
 @body.register

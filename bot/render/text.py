@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from bot import reply
-from bot.render.words import (amount, batch_line, driver_phrase, echoed, footer, given, headline, percent,
+from bot.render.words import (amount, batch_line, driver_phrase, echoed, footer, given, headline, not_loaded, percent,
                               scale_note, whatif_change)
 
 
@@ -97,15 +97,17 @@ def _(b: reply.SchemaInfo) -> list[str]:
 
 @body.register
 def _(b: reply.Models) -> list[str]:
-    if not b.models:
+    if not b.models and not b.unavailable:
         return ["No models are installed."]
-    width = max(len(m.name) for m in b.models)
+    width = max((len(m.name) for m in b.models), default=0)
     lines = []
     for m in b.models:
         mark = " (default)" if m.default else ""
         lines.append(f"  {m.name.ljust(width)}  v{m.version}  {m.kind}, predicts {m.target}{mark}")
         if m.description:
             lines.append(f"  {' ' * width}  {m.description}")
+    if b.unavailable:
+        lines.append(not_loaded(b.unavailable))
     return lines
 
 

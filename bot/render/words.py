@@ -97,3 +97,8 @@ def batch_line(scored: reply.ScoredFile) -> str:
     if scored.ignored_columns:
         line += f"; passed through: {listing(scored.ignored_columns)}"
     return line + (f". Results: {scored.result}" if scored.result else ".")
+
+
+def not_loaded(names: tuple[str, ...]) -> str:
+    """The model files that did not load, named so their owner knows; why is in the log, not here."""
+    return f"Not loaded: {listing(names)} (the bot's owner can see why in the log)."
