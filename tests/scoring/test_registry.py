@@ -335,13 +335,14 @@ def test_the_watcher_reloads_a_changed_file_without_any_request(models, registry
     assert now.version != first.version and now.card.description == "Retrained"
 
 
-def test_predbot_require_pins_lists_only_pinned_models(models, tmp_path_factory, capsys, caplog):
+def test_predbot_require_pins_serves_only_pinned_models_and_names_the_others(models, tmp_path_factory, capsys, caplog):
     marker = tmp_path_factory.mktemp("marker") / "unpickled"
     joblib.dump(Trap(marker), models / "stranger.joblib")
     with caplog.at_level(logging.ERROR, logger="scoring.registry"):
         assert main(["--models", str(models), "--require-pins", "models"]) == 0
-    listed = capsys.readouterr().out
-    assert "toy" in listed and "stranger" not in listed
+    serving, _, not_loaded = capsys.readouterr().out.partition("Not loaded:")
+    assert "toy" in serving and "stranger" not in serving
+    assert not_loaded.strip() == "stranger (the bot's owner can see why in the log)."
     assert not marker.exists()
     assert f"sha256: {sha256_of(models / 'stranger.joblib')}" in caplog.text
     assert main(["--models", str(models), "models"]) == 0  # without the flag, the file is unpickled
