@@ -8,6 +8,10 @@ in the same run, bare `Bot.handle` per message, so the mail overhead shows as a
 ratio. Each sender sends a mail, waits for its reply, and sends the next over
 the same SMTP connection; each level stops at --mails or --seconds, whichever
 comes first. Everything shares this machine's cores: clients, server, sink.
+
+Then a size ladder: one mail whose body is a single line of 1 KB to 1 MB (of
+`a=1` words, of spaces, of unclosed HTML tags), time from MAIL to reply, so
+that cost growing faster than size shows as a rising ms-per-KB column.
 """
 
 from __future__ import annotations
@@ -18,23 +22,40 @@ import smtplib
 import tempfile
 import threading
 import time
+from email import policy
 from email.message import EmailMessage
 
+from bot.answering import Answerer
 from bot.core import Bot
 from bot.mail.testing import ServiceThread, Sink
 from scoring.demo import demo_models_dir
 from scoring.registry import Registry
 
 COMMAND = "predict: age=45, income=60000"
+LINES = {"a=1 words": ("a=1 ", "plain"), "spaces": (" ", "plain"), "unclosed tags": ("<a ", "html")}
+SIZES_KB = (1, 10, 100, 1000)
 
 
-def mail(number: int) -> tuple[str, bytes]:
-    message = EmailMessage()
+def mail(number: int, body: str = COMMAND, subtype: str = "plain") -> tuple[str, bytes]:
+    message = EmailMessage(policy=policy.SMTP)        # CRLF line ends: an SMTP server counts lines by them
     message_id = f"<bench{number}@client.test>"
     message["From"], message["To"], message["Subject"] = "ann@example.com", "predbot@localhost", "bench"
     message["Message-ID"] = message_id
-    message.set_content(COMMAND)
+    message.set_content(body, subtype=subtype)
     return message_id, message.as_bytes()
+
+
+def ladder(port: int, sink: Sink, numbers: itertools.count) -> list[tuple[str, int, float]]:
+    """(line kind, KB, seconds from MAIL to reply) for one single-line mail of each kind and size."""
+    rows = []
+    with smtplib.SMTP("127.0.0.1", port, local_hostname="client.test") as client:
+        for kind, (unit, subtype) in LINES.items():
+            for kb in SIZES_KB:
+                message_id, raw = mail(next(numbers), "x" + unit * (kb * 1024 // len(unit)) + "x", subtype)
+                started = time.monotonic()
+                client.sendmail("ann@example.com", ["predbot@localhost"], raw)
+                rows.append((kind, kb, sink.reply_to(message_id, timeout=600).at - started))
+    return rows
 
 
 def bare_handle(bot: Bot, count: int) -> float:
@@ -82,21 +103,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="time bound per level (default 30)")
     args = parser.parse_args(argv)
 
-    bot = Bot(Registry(demo_models_dir()))
+    registry = Registry(demo_models_dir())
+    registry.refresh()
+    bot = Bot(registry)
     bot.handle(COMMAND)                                       # load the model and its explainer once
     per_handle = bare_handle(bot, 50)
     sink = Sink()
+    answerer = Answerer(bot)
     with tempfile.TemporaryDirectory() as spool:
-        service = ServiceThread(bot, ["--smtp-port", "0", "--spool", spool, "--rate-limit", "0",
-                                      "--relay-host", "127.0.0.1", "--relay-port", str(sink.port)])
+        service = ServiceThread(answerer, ["--smtp-port", "0", "--spool", spool, "--rate-limit", "0",
+                                           "--relay-host", "127.0.0.1", "--relay-port", str(sink.port)])
         try:
             numbers = itertools.count()
             level(service.port, sink, numbers, 1, 3, args.seconds)          # warm up the whole path
             rows = [(senders, *level(service.port, sink, numbers, senders, args.mails, args.seconds))
                     for senders in (1, 20)]
+            sizes = ladder(service.port, sink, numbers)
         finally:
             service.close()
             sink.close()
+            answerer.close()
 
     print(f"bare Bot.handle: {per_handle * 1000:.1f} ms per message ({1 / per_handle:.0f}/s)")
     print(f"{'senders':>7}  {'mails':>5}  {'mails/s':>7}  {'p50 ms':>7}  {'p99 ms':>7}  "
@@ -106,6 +132,9 @@ def main(argv: list[str] | None = None) -> None:
         p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
         print(f"{senders:>7}  {count:>5}  {rate:>7.1f}  {p50 * 1000:>7.1f}  {p99 * 1000:>7.1f}  "
               f"{p50 / per_handle:>11.1f}x  {per_handle * rate:>19.0%}")
+    print(f"\n{'one line of':<14}  {'KB':>5}  {'mail to reply ms':>16}  {'ms per KB':>9}")
+    for kind, kb, seconds in sizes:
+        print(f"{kind:<14}  {kb:>5}  {seconds * 1000:>16.1f}  {seconds * 1000 / kb:>9.2f}")
 
 
 if __name__ == "__main__":

@@ -13,29 +13,41 @@ import sys
 from typing import TYPE_CHECKING
 
 from bot import config
+from bot.answering import Budget
 from bot.mail.service import add_arguments, start
 
 if TYPE_CHECKING:
-    from bot.core import Bot
+    from bot.answering import Answerer
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.mail", description="Answer prediction requests by email.")
     parser.add_argument("--models", metavar="DIR", help="models directory (default: $PREDBOT_MODELS, else the demo)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    parser.add_argument("--answer-seconds", type=float, default=Budget.seconds,
+                        help=f"time budget for the answer to one command (default {Budget.seconds:g})")
+    parser.add_argument("--file-seconds", type=float, default=Budget.file_seconds,
+                        help=f"time budget for scoring a mail's CSV files (default {Budget.file_seconds:g})")
     add_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("mail.log").setLevel(logging.DEBUG if args.verbose else logging.WARNING)  # aiosmtpd's chatter
+    from bot.answering import Answerer
     from bot.core import Bot
     from scoring.registry import Registry
 
-    return asyncio.run(serve(Bot(Registry(config.models_dir(args.models))), args))
+    registry = Registry(config.models_dir(args.models))
+    registry.refresh()
+    answerer = Answerer(Bot(registry), Budget(seconds=args.answer_seconds, file_seconds=args.file_seconds))
+    try:
+        return asyncio.run(serve(answerer, args))
+    finally:
+        answerer.close()
 
 
-async def serve(bot: Bot, args: argparse.Namespace) -> int:
-    service = await start(bot, args)
+async def serve(answerer: Answerer, args: argparse.Namespace) -> int:
+    service = await start(answerer, args)
     print(f"predbot: serving {service.describe()}", flush=True)
     stopping = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -9,6 +9,10 @@ look like rows (`age=45`, `5.1, 3.5, 1.4, 0.2`, `-> income=80000`), one row
 per line as the grammar allows. Everything else is prose and is not answered:
 the grammar reads `Price: 45` as a row, but in a mail it is more likely a
 sentence, so without `=` a command needs its verb.
+
+Every step is linear in the line's length, and a line longer than the core
+takes is not parsed here at all: it becomes a command of its own, which the
+core refuses, before parsing, with a message that says how long it is.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import re
 from functools import cache
 
 import parser as grammar
+from bot.core import MAX_COMMAND_CHARS
 
-ROW = re.compile(r"^\s*([-+$\"'?.\d]|.*=)")
+ROW = re.compile(r"[-+$\"'?.\d]|[^=]*=")     # matched after lstrip(): `\s*` before `.*` backtracked quadratically
 # a leading word, `what if` spelt any way the grammar allows; a word followed by '=' is a key, not a verb
-LEADING = re.compile(r"\s*/?([a-z]+(?:[^\S\n]*-?[^\S\n]*if)?)(?![\w-])(?![^\S\n]*=)", re.IGNORECASE)
+# (`[^\S\n]*(?:-[^\S\n]*)?`, not `[^\S\n]*-?[^\S\n]*`: two runs of spaces side by side backtrack quadratically)
+LEADING = re.compile(r"\s*/?([a-z]+(?:[^\S\n]*(?:-[^\S\n]*)?if)?)(?![\w-])(?![^\S\n]*=)", re.IGNORECASE)
 ROW_VERBS = {"predict", "whatif"}          # the grammar's commands that take rows
-FILES_MODEL = re.compile(r"^/?predict(\s+[\w.-]+)?\s*:?\s*$", re.IGNORECASE)
+FILES_MODEL = re.compile(r"^/?predict(\s+[\w.-]+)?\s*(?::\s*)?$", re.IGNORECASE)
 
 
 @cache
@@ -39,7 +45,10 @@ def verb(line: str) -> str | None:
 
 
 def implied(line: str) -> bool:
-    return "=" in line and getattr(grammar.parse(line), "label", None) != "sentence"
+    """A line with `=` that is not prose; one too long to be a command counts, unparsed, so the core refuses it."""
+    if "=" not in line:
+        return False
+    return len(line) > MAX_COMMAND_CHARS or getattr(grammar.parse(line), "label", None) != "sentence"
 
 
 def command_blocks(text: str) -> list[str]:
@@ -47,7 +56,7 @@ def command_blocks(text: str) -> list[str]:
     blocks: list[list[str]] = []
     taking_rows = False
     for line in text.splitlines():
-        if taking_rows and line.strip() and ROW.match(line) and not verb(line):
+        if taking_rows and line.strip() and ROW.match(line.lstrip()) and not verb(line):
             blocks[-1].append(line.strip())
         elif (word := verb(line)) or implied(line):
             blocks.append([line.strip()])

@@ -21,21 +21,25 @@ REPORT_TYPES = {"multipart/report", "message/delivery-status", "message/disposit
 
 
 def robot_reason(mail: Mail, ours: AddressSet) -> str | None:
-    """Why this mail must not get an automatic reply, or None."""
+    """Why this mail must not get an automatic reply, or None.
+
+    Every value of a repeated header counts: a second `Auto-Submitted:
+    auto-replied` after a first `no` still marks a robot.
+    """
     local = normalize(mail.answer_to).partition("@")[0]
-    headers = mail.headers
+    submitted = [v for v in mail.headers.get("auto-submitted", ()) if v.split(";")[0].strip().lower() != "no"]
+    precedence = [v for v in mail.headers.get("precedence", ()) if v.strip().lower() in {"bulk", "junk", "list"}]
     checks = (
         (not normalize(mail.mail_from), "null envelope sender (a bounce or an auto-reply)"),
+        (bool(mail.unclean), f"a header that does not parse cleanly, {mail.unclean}"),
         (not mail.answer_to, "no From or Reply-To address to answer"),
         (local in ROBOT_LOCAL_PARTS or normalize(mail.mail_from).partition("@")[0] in ROBOT_LOCAL_PARTS,
          "sent by a mail system"),
         (local.startswith("owner-") or local.endswith("-request"), "a list's robot address"),
-        (headers.get("auto-submitted", "no").split(";")[0].strip().lower() != "no",
-         f"Auto-Submitted: {headers.get('auto-submitted')}"),
-        (headers.get("precedence", "").strip().lower() in {"bulk", "junk", "list"},
-         f"Precedence: {headers.get('precedence')}"),
-        ("list-id" in headers, "List-Id: mailing-list traffic"),
-        ("x-auto-response-suppress" in headers, "X-Auto-Response-Suppress"),
+        (bool(submitted), f"Auto-Submitted: {', '.join(submitted)[:200]}"),
+        (bool(precedence), f"Precedence: {', '.join(precedence)[:200]}"),
+        ("list-id" in mail.headers, "List-Id: mailing-list traffic"),
+        ("x-auto-response-suppress" in mail.headers, "X-Auto-Response-Suppress"),
         (bool(REPORT_TYPES.intersection(mail.content_types)), "a delivery or read report"),
         (any(a in ours for a in (mail.answer_to, mail.sender, mail.mail_from)), "sent by this bot"),
     )
@@ -74,12 +78,14 @@ class Guard:
         """The reason not to answer this mail, or None to answer it. Refusals are logged here:
         robots at INFO (they are routine), people refused by policy at WARNING."""
         if reason := robot_reason(mail, self.ours):
-            log.info("not answering mail %s from %s: %s", mail.message_id, mail.sender or mail.mail_from, reason)
+            level = logging.WARNING if mail.unclean else logging.INFO     # a forged header is news; robots are not
+            log.log(level, "not answering mail %s from %s: %s", mail.message_id[:200],
+                    mail.sender or mail.mail_from, reason)
             return reason
         if self.allowed and not (mail.sender in self.allowed and mail.answer_to in self.allowed):
             reason = "not on the allow-list"
         elif not self.rate.allow(mail.answer_to):
             reason = f"rate limit of {self.rate.count} replies per {self.rate.period:g}s reached"
         if reason:
-            log.warning("not answering mail %s from %s: %s", mail.message_id, mail.answer_to, reason)
+            log.warning("not answering mail %s from %s: %s", mail.message_id[:200], mail.answer_to, reason)
         return reason

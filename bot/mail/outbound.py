@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,13 +40,18 @@ class Outbound:
         self.batch = batch
         self.wake = asyncio.Event()
         self.failed: dict[str, tuple[int, float]] = {}   # name -> (attempts so far, when to try next)
+        self.stopping = threading.Event()    # a stop lets the delivery under way finish, and no more
 
     async def run(self) -> None:
         while True:
             self.wake.clear()
             due, wait = await asyncio.to_thread(self.due)
             if due:
-                await asyncio.to_thread(self.send, due)
+                try:
+                    await asyncio.to_thread(self.send, due)
+                except asyncio.CancelledError:
+                    self.stopping.set()      # the thread goes on, and the process waits for it at exit
+                    raise
                 continue
             try:
                 await asyncio.wait_for(self.wake.wait(), wait)
@@ -73,6 +79,8 @@ class Outbound:
         try:
             with self.transport.session() as deliver:
                 for path in paths:
+                    if self.stopping.is_set():
+                        return
                     try:
                         deliver(path.stem, *readable(path))
                     except (TemporaryFailure, PermanentFailure) as failure:

@@ -2,23 +2,39 @@
 
 Mail arrives with lying charset labels, missing boundaries, unparseable
 headers and no Message-ID; every field here falls back to something usable
-rather than raising, so one bad message never stalls the queue.
+rather than raising, so one bad message never stalls the queue. What a
+hostile mail could make expensive is bounded before it costs: the parser
+stops at MAX_PARTS parts (a megabyte of empty parts took 17 s, and deep
+nesting raised RecursionError), nesting is checked before anything walks it,
+header reads are capped (headers.py), and only the first MAX_TEXT_CHARS of
+the body are read for commands.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from email.utils import parseaddr
+from email.message import Message
+from email.parser import BytesFeedParser, BytesParser
 
 from bot.mail.body import html_to_text
+from bot.mail.headers import MAX_HEADER_CHARS, POLICY, Unclean, mailbox, readable, text
 from bot.reply import Attachment
 
-MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+MAX_PARTS = 100              # MIME parts in one mail
+MAX_DEPTH = 10               # multiparts within multiparts (a forwarded mail in a reply is about 5)
+MAX_TEXT_CHARS = 100_000     # of the body, read for commands: ten commands of 8,192 characters fit
+MAX_HTML_CHARS = 1_000_000   # of an HTML body, turned into text
+MAX_REFERENCES = 20          # ids kept from References (RFC 5322 lets a reply trim the oldest)
+MAX_FILENAME_CHARS = 100
+
+LINE_BREAK = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")     # what str.splitlines splits on
+MESSAGE_ID = re.compile(r"<[!-;=?-~]{1,996}>")     # printable ASCII, on one 998-character line
 CSV_TYPES = {"text/csv", "application/csv", "text/comma-separated-values", "text/x-csv"}
+SLOW_CODECS = {"punycode", "idna"}                 # pure Python and quadratic: a label must not pick them
 
 
 @dataclass(frozen=True)
@@ -30,10 +46,12 @@ class Mail:
     subject: str
     message_id: str                     # as written, for the idempotency key
     references: tuple[str, ...]         # <ids> this mail replies to, oldest first
-    headers: dict[str, str]             # lower-case name -> first value, for the loop guard
+    headers: dict[str, tuple[str, ...]] # lower-case name -> every value, for the loop guard
     content_types: tuple[str, ...]      # of every MIME part, outermost first
     text: str                           # the body as text (plain preferred, else HTML converted)
     attachments: tuple[Attachment, ...] # CSV files
+    unclean: str = ""                   # why From or Reply-To cannot be trusted: then no one is answered
+    problem: str = ""                   # why the body was not read, for the reply
 
     @property
     def answer_to(self) -> str:
@@ -46,41 +64,147 @@ class Mail:
         return found.group() if found else None
 
 
-def parse(raw: bytes, mail_from: str = "") -> Mail:
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    body = find_body(message)
-    text = "" if body is None else part_text(body)
-    if body is not None and body.get_content_subtype() == "html":
-        text = html_to_text(text)
-    name, sender = address(message, "From")
+class TooManyParts(Exception):
+    """Raised inside the parser once it has made MAX_PARTS parts, so it makes no more."""
+
+
+def parse(raw: bytes, mail_from: str = "", headers_only: bool = False) -> Mail:
+    """The mail; `headers_only` reads just enough to reply (for a mail whose answering failed)."""
+    message, problem = (BytesParser(policy=POLICY).parsebytes(raw, headersonly=True), "") if headers_only \
+        else tree(raw)
+    values = defaultdict(list)
+    for key, value in message.raw_items():
+        values[key.lower()].append(value)
+    (name, sender), (_, reply_to), unclean = addresses(values)
+    body = None if headers_only or problem else body_part(message)
     return Mail(
         mail_from=mail_from.strip().strip("<>"),
         sender=sender,
         name=name,
-        reply_to=address(message, "Reply-To")[1],
-        subject=header(message, "Subject"),
-        message_id=header(message, "Message-ID"),
-        references=tuple(MESSAGE_ID.findall(header(message, "References"))),
-        headers={name.lower(): header(message, name) for name in dict.fromkeys(message.keys())},
+        reply_to=reply_to,
+        subject=text(first(values, "subject")),
+        message_id=" ".join(readable(first(values, "message-id")).split()),
+        references=tuple(MESSAGE_ID.findall(first(values, "references")))[-MAX_REFERENCES:],
+        headers={key: tuple(" ".join(readable(v[:MAX_HEADER_CHARS]).split()) for v in vs)
+                 for key, vs in values.items()},
         content_types=tuple(part.get_content_type() for part in message.walk()),
-        text=text,
-        attachments=tuple(csv_files(message, body)),
+        text=readable_body(body),
+        attachments=() if headers_only or problem else tuple(csv_files(message, body)),
+        unclean=unclean,
+        problem=problem,
     )
 
 
-def find_body(message: EmailMessage) -> EmailMessage | None:
+def tree(raw: bytes) -> tuple[Message, str]:
+    """The MIME tree, and why its body is not to be read ("" when it is)."""
+    made = 0
+
+    def part(policy: object) -> Message:
+        nonlocal made
+        made += 1
+        if made > MAX_PARTS + 1:        # + 1: the parser makes one to try the factory out
+            raise TooManyParts
+        return Message(policy=policy)
+
+    parser = BytesFeedParser(part, policy=POLICY)
     try:
-        return message.get_body(preferencelist=("plain", "html"))
-    except Exception:  # noqa: BLE001 - a MIME tree the library trips over has no usable body
-        return None
+        parser.feed(raw)
+        message = parser.close()
+    except TooManyParts:
+        return (BytesParser(policy=POLICY).parsebytes(raw, headersonly=True),
+                f"Your mail has more than {MAX_PARTS} MIME parts, so I did not read it. "
+                "Send your commands in a plain mail, with at most a few files attached.")
+    if depth(message) > MAX_DEPTH:
+        return message, (f"Your mail has parts nested more than {MAX_DEPTH} deep, so I did not read it. "
+                         "Send your commands in a plain mail, with the files attached to it directly.")
+    return message, ""
 
 
-def part_text(part: EmailMessage) -> str:
+def depth(message: Message) -> int:
+    """How deep parts nest, found without recursion."""
+    deepest, stack = 0, [(message, 0)]
+    while stack:
+        part, level = stack.pop()
+        deepest = max(deepest, level)
+        if part.is_multipart():
+            stack.extend((child, level + 1) for child in part.get_payload())
+    return deepest
+
+
+def first(values: dict[str, list[str]], key: str) -> str:
+    return values[key][0] if values.get(key) else ""
+
+
+def addresses(values: dict[str, list[str]]) -> tuple[tuple[str, str], tuple[str, str], str]:
+    """From and Reply-To as (name, address) each, and why they cannot be trusted ("" when they can)."""
+    found = []
+    for key, label in (("from", "From"), ("reply-to", "Reply-To")):
+        written = values.get(key, [])
+        try:
+            if len(written) > 1:
+                raise Unclean(f"{len(written)} of them")
+            found.append(mailbox(written[0]) if written else ("", ""))
+        except Unclean as why:
+            return ("", ""), ("", ""), f"{label}: {why}"
+    return found[0], found[1], ""
+
+
+def own_parts(message: Message) -> Iterator[Message]:
+    """Parts in order, without those of an attached mail (message/rfc822): they are not the writer's words."""
+    stack = [message]
+    while stack:
+        part = stack.pop()
+        yield part
+        if part.is_multipart() and part.get_content_maintype() != "message":
+            stack.extend(reversed(part.get_payload()))
+
+
+def body_part(message: Message) -> Message | None:
+    """What the writer typed: the first text/plain part that is not an attachment, else the first text/html."""
+    found: dict[str, Message] = {}
+    for part in own_parts(message):
+        kind = part.get_content_type()
+        if kind in ("text/plain", "text/html") and part.get_content_disposition() != "attachment":
+            found.setdefault(kind, part)
+    return found.get("text/plain", found.get("text/html"))      # not `or`: a part without headers is falsy
+
+
+def readable_body(body: Message | None) -> str:
+    """The body as text, HTML converted, cut to MAX_TEXT_CHARS in whole lines."""
+    if body is None:
+        return ""
+    content = part_text(body)
+    if body.get_content_subtype() == "html":
+        content = html_to_text(content[:MAX_HTML_CHARS])
+    return whole_lines(content, MAX_TEXT_CHARS)
+
+
+def whole_lines(content: str, limit: int) -> str:
+    """The lines that fit in `limit` characters, joined with \\n; a first line longer than that is kept
+    whole, so that the core can say how long it is. Lines end wherever str.splitlines says, as they do
+    for the steps after this one, so no kind of line break slips more past the limit."""
+    lines = content[:limit + 1].splitlines()
+    if len(content) > limit and len(lines) > 1:
+        lines.pop()                             # cut by the limit, or ending just past it
+    elif len(content) > limit:
+        found = LINE_BREAK.search(content)
+        lines = [content[:found.start()] if found else content]
+    return "\n".join(lines)
+
+
+def part_text(part: Message) -> str:
     """A text part as str, trusting its charset label only as far as it decodes."""
+    data = part.get_payload(decode=True) or b""
     try:
-        return clean(part.get_content())
-    except Exception:  # noqa: BLE001 - unknown charset names, broken encodings
-        return decode(part.get_payload(decode=True) or b"")
+        codec = codecs.lookup(part.get_content_charset() or "utf-8")
+    except LookupError:
+        return decode(data)
+    if codec.name in SLOW_CODECS:
+        return decode(data)
+    try:
+        return data.decode(codec.name, "replace")
+    except LookupError:             # not a text encoding (e.g. a label saying "zlib")
+        return decode(data)
 
 
 def decode(data: bytes) -> str:
@@ -90,37 +214,23 @@ def decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def clean(text: str) -> str:
-    """Bytes the parser could not decode arrive as surrogates; make them printable."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def header(message: EmailMessage, name: str) -> str:
-    """A header's value as one line of text; the raw value when it does not parse."""
+def file_name(part: Message) -> str:
+    """An attachment's name as we repeat it: one line (a CR, LF or NUL in it would break the
+    reply's headers), no folders, at most MAX_FILENAME_CHARS."""
     try:
-        value = message.get(name)
-        text = "" if value is None else str(value)
-    except Exception:  # noqa: BLE001 - email's header parser raises on some malformed values
-        text = next((v for k, v in message.raw_items() if k.lower() == name.lower()), "")
-    return " ".join(clean(text).split())
+        written = part.get_filename() or ""
+    except (LookupError, UnicodeError, ValueError):     # a malformed parameter still carries the data
+        written = ""
+    name = text(str(written)).replace("\\", "/").rpartition("/")[2].strip()
+    return name[-MAX_FILENAME_CHARS:]
 
 
-def address(message: EmailMessage, name: str) -> tuple[str, str]:
-    """(display name, address) of an address header, or ("", "")."""
-    display, addr = parseaddr(header(message, name))
-    return display, addr if "@" in addr else ""
-
-
-def csv_files(message: EmailMessage, body: EmailMessage | None) -> list[Attachment]:
+def csv_files(message: Message, body: Message | None) -> list[Attachment]:
     files = []
     for part in message.walk():
         if part is body or part.is_multipart():
             continue
-        try:
-            filename = part.get_filename() or ""
-        except Exception:  # noqa: BLE001 - a malformed Content-Disposition still carries the data
-            filename = ""
+        filename = file_name(part)
         if part.get_content_type() in CSV_TYPES or filename.lower().endswith(".csv"):
-            content = part.get_payload(decode=True) or b""
-            files.append(Attachment(clean(filename) or "attachment.csv", content, "text/csv"))
+            files.append(Attachment(filename or "attachment.csv", part.get_payload(decode=True) or b"", "text/csv"))
     return files

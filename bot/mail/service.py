@@ -16,7 +16,7 @@ from bot.mail.spool import Spool, SpoolBusy
 from bot.mail.worker import Worker
 
 if TYPE_CHECKING:
-    from bot.core import Bot
+    from bot.answering import Answerer
 
 __all__ = ["MailService", "add_arguments", "start"]
 
@@ -24,9 +24,11 @@ log = logging.getLogger(__name__)
 
 
 class MailService:
-    def __init__(self, config: Settings, server: asyncio.Server, spool: Spool, tasks: list[asyncio.Task]) -> None:
+    def __init__(self, config: Settings, server: asyncio.Server, handler: SpoolingHandler, spool: Spool,
+                 tasks: list[asyncio.Task]) -> None:
         self.config = config
         self.server = server
+        self.handler = handler
         self.spool = spool
         self.tasks = tasks
 
@@ -39,18 +41,22 @@ class MailService:
                 f"replies to {self.config.transport.describe()}")
 
     async def stop(self) -> None:
-        """Stop listening and working; whatever is half done is redone from the spool next start."""
+        """Stop listening and working, in about the time a reply takes to compose, however long the
+        answer being scored would take: the Answerer's threads are not waited for, and whatever is
+        half done is redone from the spool next start."""
         self.server.close()
+        self.handler.hang_up()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        with contextlib.suppress(TimeoutError):   # an idle client must not hold up shutdown
+        with contextlib.suppress(TimeoutError):   # a session closing slowly must not hold up shutdown
             await asyncio.wait_for(self.server.wait_closed(), 5)
         self.spool.unlock()
 
 
-async def start(bot: Bot, args: argparse.Namespace) -> MailService:
-    """Listen and work; a setting that cannot work stops `predbot serve` with a one-line reason."""
+async def start(answerer: Answerer, args: argparse.Namespace) -> MailService:
+    """Listen and work, answering through `answerer` (the process's one scoring pool and time budget);
+    a setting that cannot work stops `predbot serve` with a one-line reason."""
     try:
         config = settings(args)
         spool = Spool(config.spool)
@@ -61,8 +67,9 @@ async def start(bot: Bot, args: argparse.Namespace) -> MailService:
         spool.prune(config.keep_seconds)
         outbound = Outbound(spool, config.transport, config.retry)
         guard = Guard(config.ours, config.allowed, RateLimit(*config.rate))
-        worker = Worker(bot, spool, guard, config.max_commands, outbound.wake.set)
-        server = await listen(SpoolingHandler(spool, config.ours, worker.wake.set), config.listen)
+        worker = Worker(answerer, spool, guard, config.max_commands, outbound.wake.set)
+        handler = SpoolingHandler(spool, config.ours, worker.wake.set)
+        server = await listen(handler, config.listen)
     except OSError as error:
         spool.unlock()
         raise SystemExit(f"predbot: email: cannot listen on {config.listen.host}:{config.listen.port}: "
@@ -74,7 +81,7 @@ async def start(bot: Bot, args: argparse.Namespace) -> MailService:
              for name, stage in (("worker", worker), ("outbound", outbound))]
     for task in tasks:
         task.add_done_callback(report_crash)
-    return MailService(config, server, spool, tasks)
+    return MailService(config, server, handler, spool, tasks)
 
 
 def report_crash(task: asyncio.Task) -> None:

@@ -5,7 +5,13 @@
     outgoing/   composed replies waiting for delivery, named by the inbound key
     sent/       delivered replies: with settled/, the record of what was answered
     settled/    mail deliberately left unanswered (loop guard, allow-list, rate limit)
-    dead/       replies that could not be delivered; failed/: mail that could not be read
+    dead/       replies that could not be delivered
+    failed/     mail whose answering failed twice, set aside for the bot's owner
+    attempts/   per incoming mail, how many attempts at answering it were begun and not completed
+
+An attempt is counted on disk before it begins and uncounted only by a
+graceful stop, so a mail that kills the process, or raises, twice is set
+aside instead of being tried forever.
 
 A file is written, fsynced, renamed into place and its directory fsynced, so
 after a crash or power loss it is either complete or absent. Only one process
@@ -23,7 +29,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-STAGES = ("tmp", "incoming", "outgoing", "sent", "settled", "dead", "failed")
+STAGES = ("tmp", "incoming", "outgoing", "sent", "settled", "dead", "failed", "attempts")
 
 
 class SpoolBusy(RuntimeError):
@@ -81,6 +87,9 @@ class Spool:
         self._lock = fd
         for leftover in (self.root / "tmp").iterdir():
             leftover.unlink()
+        for count in (self.root / "attempts").iterdir():     # of mail answered just before a crash
+            if not (self.root / "incoming" / count.name).exists():
+                count.unlink()
 
     def unlock(self) -> None:
         if self._lock is not None:
@@ -110,9 +119,38 @@ class Spool:
     def outgoing(self) -> list[Path]:
         return sorted((self.root / "outgoing").iterdir())
 
+    def attempts(self, path: Path) -> int:
+        """How many attempts at answering this incoming mail were begun and not completed."""
+        try:
+            return int((self.root / "attempts" / path.name).read_bytes())
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def begin(self, path: Path) -> int:
+        """Count one more attempt at this incoming mail, on disk, before it starts; the count with it."""
+        tries = self.attempts(path) + 1
+        self._write("attempts", path.name, str(tries).encode())
+        return tries
+
+    def interrupted(self, path: Path) -> None:
+        """A graceful stop cut the current attempt short: it does not count."""
+        tries = self.attempts(path) - 1
+        if tries > 0:
+            self._write("attempts", path.name, str(tries).encode())
+        else:
+            (self.root / "attempts" / path.name).unlink(missing_ok=True)
+
     def done(self, path: Path) -> None:
+        """The incoming mail is answered (or deliberately not): forget it and its attempts."""
         path.unlink()
         fsync_dir(path.parent)
+        (self.root / "attempts" / path.name).unlink(missing_ok=True)
+
+    def set_aside(self, path: Path) -> Path:
+        """Keep an incoming mail that could not be answered in failed/, for the bot's owner."""
+        kept = self.move(path, "failed")
+        (self.root / "attempts" / path.name).unlink(missing_ok=True)
+        return kept
 
     def move(self, path: Path, stage: str) -> Path:
         """Move a file to another stage: `sent`, `dead` or `failed`."""

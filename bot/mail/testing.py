@@ -24,7 +24,7 @@ from bot.mail.server import password_check
 from bot.mail.service import MailService, add_arguments, start
 
 if TYPE_CHECKING:
-    from bot.core import Bot
+    from bot.answering import Answerer
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 20.0, every: float = 0.01) -> Any:
@@ -148,7 +148,7 @@ class Sink:
 class ServiceThread:
     """The mail service as `predbot serve` runs it, in its own loop thread, for synchronous callers."""
 
-    def __init__(self, bot: Bot, argv: list[str]) -> None:
+    def __init__(self, answerer: Answerer, argv: list[str]) -> None:
         parser = argparse.ArgumentParser()
         add_arguments(parser)
         self.args = parser.parse_args(argv)
@@ -156,7 +156,7 @@ class ServiceThread:
 
         async def starting() -> MailService | SystemExit:
             try:
-                return await start(bot, self.args)
+                return await start(answerer, self.args)
             except SystemExit as stop:          # would end the loop's thread instead of reaching the caller
                 return stop
 

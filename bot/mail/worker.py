@@ -1,9 +1,20 @@
-"""The answering stage: spooled mail -> guard -> Bot.handle per command -> reply queued in the spool.
+"""The answering stage: spooled mail -> guard -> the Answerer per command -> reply queued in the spool.
 
 At least once and idempotent: a mail leaves incoming/ only after its reply
 (or the decision not to reply) is on disk under the mail's key, and a mail
 whose key is already there is dropped. A crash anywhere repeats at most the
 work, never the reply.
+
+Reading a mail and composing its reply cost at most what the mail's size
+allows (parse.py bounds them), and scoring goes through the Answerer, which
+has threads of its own and a time budget. Neither holds up a stop: the
+reading runs on a daemon thread of the worker's own, because asyncio's
+executor threads are joined at exit and a 25 MiB mail of header lines takes
+the email parser 10 s; an interrupted mail stays in incoming/ and is redone
+next start, as after a kill -9. Every attempt is counted in the spool before
+it begins; a mail whose answering failed twice (an exception, or the process
+killed under it) is set aside in failed/ with a reply saying so, not tried
+forever.
 """
 
 from __future__ import annotations
@@ -11,84 +22,162 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bot.answering import Pool
 
 from bot.mail.body import own_words
 from bot.mail.commands import command_blocks, names_model_for_files
 from bot.mail.compose import compose
 from bot.mail.guard import Guard
 from bot.mail.parse import Mail, parse
-from bot.mail.spool import Spool, message_key, unpack
+from bot.mail.spool import Envelope, Spool, message_key, unpack
 from bot.render.email import Answer
 from bot.reply import Sender
+from scoring.problems import shorten
 
 if TYPE_CHECKING:
-    from bot.core import Bot
+    from bot.answering import Answerer
 
 log = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 2
+MAX_ECHO_CHARS = 2000      # of a command quoted back in the reply (fifty rows fit); a longer one is refused anyway
+SET_ASIDE = ("I could not answer your mail: something went wrong on our side, twice, while answering it. "
+             "I have set it aside for the bot's owner to look into; you need not send it again.")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A spooled mail, read, that is to be answered."""
+
+    path: Path
+    envelope: Envelope
+    mail: Mail
+    key: str
+    blocks: list[str]
+
 
 class Worker:
-    def __init__(self, bot: Bot, spool: Spool, guard: Guard, max_commands: int,
+    def __init__(self, answerer: Answerer, spool: Spool, guard: Guard, max_commands: int,
                  queued: Callable[[], None]) -> None:
-        self.bot = bot
+        self.answerer = answerer
         self.spool = spool
         self.guard = guard
         self.max_commands = max_commands
         self.queued = queued
         self.wake = asyncio.Event()
+        self.thread = Pool(1, name="predbot-mail")
 
     async def run(self) -> None:
         """Answer everything in incoming/, oldest first; then sleep until the server accepts more."""
-        while True:
-            self.wake.clear()
-            for path in await asyncio.to_thread(self.spool.incoming):
-                await self.take(path)
-            await self.wake.wait()
+        try:
+            while True:
+                self.wake.clear()
+                for path in await self.off_loop(self.spool.incoming):
+                    await self.take(path)
+                await self.wake.wait()
+        finally:
+            self.thread.close()
+
+    async def off_loop[T](self, call: Callable[[], T]) -> T:
+        """`call()` on the worker's daemon thread (see the module's docstring)."""
+        return await asyncio.wrap_future(self.thread.submit(call))
 
     async def take(self, path: Path) -> None:
-        try:
-            if await asyncio.to_thread(self.process, path):
+        """Answer one spooled mail: again at once after a failure, and after two, set it aside."""
+        while True:
+            try:
+                # on the loop, not in a thread: a stop must not fall between counting and uncounting
+                tries = self.spool.begin(path)
+            except OSError:
+                log.exception("could not start on spooled mail %s; it stays queued", path.name)
+                return
+            try:
+                queued = await (self.off_loop(lambda: self.set_aside(path)) if tries > MAX_ATTEMPTS
+                                else self.answer(path))
+            except asyncio.CancelledError:        # a graceful stop: this attempt does not count
+                try:
+                    self.spool.interrupted(path)
+                except OSError:
+                    log.exception("could not uncount the interrupted attempt at %s", path.name)
+                raise
+            except Exception:  # noqa: BLE001 - one bad mail must not stall the queue
+                log.exception("attempt %d at answering spooled mail %s failed", tries, path.name)
+                if tries > MAX_ATTEMPTS:          # not even set aside (a full disk?): it waits for the next start
+                    return
+                continue
+            if queued:
                 self.queued()
-        except OSError:
-            log.exception("could not answer spooled mail %s for now; it stays queued", path.name)
-        except Exception:  # noqa: BLE001 - one bad mail must not stall the queue
-            log.exception("could not answer spooled mail %s; moved to failed/", path.name)
-            await asyncio.to_thread(self.spool.move, path, "failed")
+            return
 
-    def process(self, path: Path) -> bool:
+    async def answer(self, path: Path) -> bool:
         """Answer one spooled mail; True when a reply was queued."""
+        job = await self.off_loop(lambda: self.read(path))
+        if job is None:
+            return False
+        answers, notes = await self.answers(job.mail, job.blocks)
+        await self.off_loop(lambda: self.reply(job, answers, notes))
+        return True
+
+    def read(self, path: Path) -> Job | None:
+        """The mail and its commands, or None when it is not to be answered (then it is settled here)."""
         envelope, raw = unpack(path)
         mail = parse(raw, envelope.mail_from)
         key = message_key(mail.message_id, raw)
-        queued = False
         if self.spool.answered(key):
-            log.info("mail %s was answered before; dropping this copy", mail.message_id or key)
+            log.info("mail %s was answered before; dropping this copy", mail.message_id[:200] or key)
         elif reason := self.guard.why_not(mail):
             self.spool.settle(key, reason)
         else:
-            answers, notes = self.answers(mail)
-            reply_envelope, message = compose(mail, envelope.rcpt_tos[0], key, answers, notes)
-            self.spool.queue_reply(key, reply_envelope, message)
-            queued = True
+            return Job(path, envelope, mail, key, command_blocks(own_words(mail.text)))
         self.spool.done(path)
-        return queued
+        return None
 
-    def answers(self, mail: Mail) -> tuple[list[Answer], list[str]]:
+    def reply(self, job: Job, answers: list[Answer], notes: list[str]) -> None:
+        envelope, message = compose(job.mail, job.envelope.rcpt_tos[0], job.key, answers, notes)
+        self.spool.queue_reply(job.key, envelope, message)
+        self.spool.done(job.path)
+
+    async def answers(self, mail: Mail, blocks: list[str]) -> tuple[list[Answer], list[str]]:
         """One answer per command (up to the limit), one for the attached files; help when there is nothing."""
-        blocks = command_blocks(own_words(mail.text))
+        if mail.problem:
+            return [], [mail.problem]
         sender = Sender(mail.answer_to, mail.name, "email")
         answers, notes = [], []
         if mail.attachments:
             asked = blocks.pop(0) if blocks and names_model_for_files(blocks[0]) else ""
-            answers.append(Answer(asked, self.bot.handle(asked, sender, mail.attachments)))
+            answers.append(Answer(asked, await self.answerer.answer(asked, sender, mail.attachments)))
         if len(blocks) > self.max_commands:
             notes.append(f"Your mail has {len(blocks)} commands; I answered the first {self.max_commands}. "
                          "Send the rest in another mail, or the rows as a CSV attachment.")
             blocks = blocks[:self.max_commands]
-        answers += [Answer(block, self.bot.handle(block, sender)) for block in blocks]
+        for block in blocks:
+            answers.append(Answer(shorten(block, MAX_ECHO_CHARS), await self.answerer.answer(block, sender)))
         if not answers:
             notes.append("I found no command in your mail: put each one at the start of its own line.")
-            answers.append(Answer("", self.bot.handle("help", sender)))
+            answers.append(Answer("", await self.answerer.answer("help", sender)))
         return answers, notes
+
+    def set_aside(self, path: Path) -> bool:
+        """Move a mail that failed twice to failed/ and, when its headers allow a reply, say so; True when
+        a reply was queued. The reply is keyed by the mail, like any other, so it is queued once."""
+        queued = False
+        try:
+            envelope, raw = unpack(path)
+            mail = parse(raw, envelope.mail_from, headers_only=True)
+            key = message_key(mail.message_id, raw)
+            if self.spool.answered(key):         # answered just before a crash cut the last attempt short
+                self.spool.done(path)
+                return False
+            if not self.guard.why_not(mail):
+                self.spool.queue_reply(key, *compose(mail, envelope.rcpt_tos[0], key, [], [SET_ASIDE]))
+                queued = True
+        except Exception:  # noqa: BLE001 - without readable headers there is no one to tell
+            log.exception("spooled mail %s cannot be read well enough to reply to", path.name)
+        self.spool.set_aside(path)
+        log.error("answering spooled mail %s failed %d times; it is set aside in failed/%s", path.name,
+                  MAX_ATTEMPTS, ", and its sender told" if queued else "")
+        return queued

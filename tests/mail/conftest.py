@@ -39,20 +39,24 @@ def sink():
 
 
 @pytest.fixture(scope="session")
-def bot(registry):
+def answerer(registry):
+    """The Bot behind its scoring pool and time budget, as `predbot serve` gives it to the channels."""
+    from bot.answering import Answerer
     from bot.core import Bot
 
-    return Bot(registry)
+    answerer = Answerer(Bot(registry))
+    yield answerer
+    answerer.close()
 
 
 @pytest.fixture
-def serve(bot, sink, tmp_path):
+def serve(answerer, sink, tmp_path):
     """Start the mail service with extra flags; replies go to `sink` unless --outbox is given."""
     started = []
 
     def start(*flags: str) -> ServiceThread:
         relay = [] if "--outbox" in flags else ["--relay-host", "127.0.0.1", "--relay-port", str(sink.port)]
-        service = ServiceThread(bot, ["--smtp-port", "0", "--spool", str(tmp_path / "spool"),
+        service = ServiceThread(answerer, ["--smtp-port", "0", "--spool", str(tmp_path / "spool"),
                                       "--rate-limit", "0", "--relay-backoff", "0.05", *relay, *flags])
         started.append(service)
         return service

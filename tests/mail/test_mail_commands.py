@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import parser as grammar
+from bot.core import MAX_COMMAND_CHARS
 from bot.mail.commands import command_blocks, command_words, names_model_for_files
 
 
@@ -50,3 +52,17 @@ def test_lines_with_equals_count_unless_they_read_as_a_sentence():
 def test_a_bare_predict_names_the_model_for_attached_files():
     assert all(map(names_model_for_files, ["predict", "predict churn", "predict churn:", "/predict iris"]))
     assert not any(map(names_model_for_files, ["predict: age=45", "predict churn age=4", "models"]))
+
+
+def test_a_line_too_long_for_a_command_is_one_unparsed_so_the_core_refuses_it(monkeypatch):
+    parsed = []
+    monkeypatch.setattr(grammar, "parse", lambda line: parsed.append(line) or grammar.ParseError)
+    long_line = "a=1 " * (MAX_COMMAND_CHARS // 4 + 1)
+    assert command_blocks(f"age=4\n\n{long_line}") == ["age=4", long_line.strip()]
+    assert parsed == ["age=4"]
+
+
+def test_lines_of_spaces_cost_one_pass():
+    assert command_blocks("a" + " " * 100_000 + "x") == []
+    assert command_blocks("predict: age=4\n" + " " * 100_000 + "x") == ["predict: age=4"]
+    assert not names_model_for_files("predict" + " " * 100_000 + "!")

@@ -1,130 +1,83 @@
-"""kill -9 the mail server while mail flows: every accepted mail is answered, and only once.
-
-The server runs as a subprocess (`python -m bot.mail`); clients in threads send
-mail with distinct Message-IDs and, like a real MTA, resend a mail whose
-transaction broke off until it gets its 250. The server is killed twice and
-restarted on the same port and spool; at the end the relay sink must hold one
-reply per mail. The one thing SMTP cannot rule out is a reply the relay took
-just as we died, before its 250 reached us: that delivery is repeated, as the
-identical message (same bytes, same Message-ID), never as a second answer.
-"""
+"""The mail server as a process: kill -9 while mail flows, SIGTERM while a long answer is scored,
+and a mail that kills it twice (machinery in crashing.py, shared with the stress run)."""
 
 from __future__ import annotations
 
-import signal
-import smtplib
-import subprocess
-import sys
-import threading
-from collections import Counter, defaultdict
-from pathlib import Path
-
+import crashing
 import shapes
+from client import reply_text, send
+from crashing import attempts, count
 
 from bot.mail.testing import wait_until
+from bot.mail.worker import SET_ASIDE
 
 MAILS = 60
-CLIENTS = 2
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def empty(directory: Path) -> bool:
-    return next(directory.iterdir(), None) is None
-
-
-def count(directory: Path) -> int:
-    return sum(1 for _ in directory.iterdir())
-
-
-class Server:
-    def __init__(self, argv: list[str], log: Path) -> None:
-        self.argv = argv
-        self.log = log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "bot.mail", *self.argv], cwd=ROOT,
-                                            stdout=subprocess.PIPE, stderr=log, text=True)
-        ready = self.process.stdout.readline()      # printed once the port listens and the worker runs
-        assert ready.startswith("predbot: serving email"), f"server did not start: see {self.log}"
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        assert self.process.wait(30) == 0
+def slow_csv(rows: int = 40_000) -> bytes:
+    """A mail with a CSV that takes the demo model tens of seconds to score."""
+    csv = "age,income\n" + "".join(f"{20 + n % 60},{30_000 + n}\n" for n in range(rows))
+    return shapes.with_csv("predict churn", csv.encode(), message_id="<slow@client.test>")
 
 
 def test_kill_9_while_mail_flows_loses_nothing_and_answers_once(demo_dir, sink, tmp_path, unused_port):
     spool = tmp_path / "spool"
-    server = Server(["--models", str(demo_dir), "--smtp-port", str(unused_port), "--spool", str(spool),
-                     "--relay-host", "127.0.0.1", "--relay-port", str(sink.port), "--rate-limit", "0",
-                     "--relay-backoff", "0.05"], tmp_path / "server.log")
-    ids = [f"<crash{n}@client.test>" for n in range(MAILS)]
-    up = threading.Event()
-    accepted: list[str] = []
-    progress = threading.Condition()
-    retries = Counter()
-    moments: list[str] = []
+    server = crashing.server(demo_dir, tmp_path, unused_port, sink)
+    moments = [lambda clients: len(clients.accepted) >= MAILS // 3,              # once while mail comes in,
+               # once while replies are made and sent: a moment of the answering stage, not of delivery,
+               # so the kill falls anywhere in a delivery, including between the relay's 250 and our record
+               lambda clients: count(spool / "outgoing") + count(spool / "sent") >= MAILS // 3]
+    outcome = crashing.run(server, sink, spool, MAILS, moments)
+    server.stop()
+    outcome.check(kills=len(moments))
+    assert count(spool / "dead") == count(spool / "failed") == 0
+    print(f"\ncrash test: {MAILS} mails, killed at [{'; '.join(outcome.moments)}]; {outcome.clients.resends} resends "
+          f"by clients; one answer per mail; {outcome.duplicated} delivery in doubt at a kill repeated byte for byte")
 
-    def client(mine: list[str]) -> None:
-        for message_id in mine:
-            raw = shapes.plain(f"predict: age={20 + len(message_id)}, income=60000", message_id=message_id)
-            while True:
-                up.wait(60)
-                try:
-                    with smtplib.SMTP("127.0.0.1", unused_port, local_hostname="client.test", timeout=10) as c:
-                        c.sendmail("ann@example.com", ["predbot@localhost"], raw)
-                    with progress:
-                        accepted.append(message_id)
-                        progress.notify_all()
-                    break
-                except (OSError, smtplib.SMTPException):
-                    retries[message_id] += 1      # the transaction broke off: send the same mail again
 
+def test_sigterm_while_a_big_file_is_scored_stops_within_10_s_and_the_mail_is_redone(
+        demo_dir, sink, tmp_path, unused_port):
+    spool = tmp_path / "spool"
+    server = crashing.server(demo_dir, tmp_path, unused_port, sink)
     server.start()
-    up.set()
-    clients = [threading.Thread(target=client, args=(ids[n::CLIENTS],)) for n in range(CLIENTS)]
-    for thread in clients:
-        thread.start()
     try:
-        def kill_and_restart() -> None:
-            up.clear()
+        send(unused_port, slow_csv())
+        [name] = wait_until(lambda: attempts(spool))            # counted: the answer is being scored
+        send(unused_port, shapes.plain(message_id="<meanwhile@client.test>"))     # 250 within smtplib's 10 s
+        assert server.stop() < 10
+        assert sorted(p.name for p in (spool / "incoming").iterdir())[0] == name and count(spool / "incoming") == 2
+        assert attempts(spool) == {}, "a graceful stop does not count as a failed attempt"
+        server.start("--file-seconds", "1")                     # redone, and this time out of time at once
+        text = reply_text(sink.reply_to("<slow@client.test>"))
+        assert SET_ASIDE not in text and "went wrong" not in text
+        assert "confident)" in reply_text(sink.reply_to("<meanwhile@client.test>"))
+        wait_until(lambda: count(spool / "incoming") == 0)      # a reply can go out before its mail is done
+        assert count(spool / "failed") == 0
+        assert server.stop() < 10                               # the abandoned scoring still runs: no matter
+    finally:
+        if server.running():
             server.kill()
-            moments.append(f"{len(accepted)} accepted, {count(spool / 'incoming')} waiting, "
-                           f"{count(spool / 'outgoing')} replies queued, {len(sink.received)} delivered")
-            server.start()
-            up.set()
 
-        with progress:                      # once while mail comes in,
-            assert progress.wait_for(lambda: len(accepted) >= MAILS // 3, 60)
-        kill_and_restart()
-        # once while replies are made and sent: a moment of the answering stage, not of delivery,
-        # so the kill falls anywhere in a delivery, including between the relay's 250 and our record
-        wait_until(lambda: count(spool / "outgoing") + count(spool / "sent") >= MAILS // 3, 60)
-        kill_and_restart()
-        for thread in clients:
-            thread.join(60)
-        sink.wait_for(MAILS, timeout=60)
-        wait_until(lambda: empty(spool / "incoming") and empty(spool / "outgoing"))
+
+def test_a_mail_that_kills_the_server_twice_is_set_aside_with_a_reply(demo_dir, sink, tmp_path, unused_port):
+    spool = tmp_path / "spool"
+    server = crashing.server(demo_dir, tmp_path, unused_port, sink)
+    server.start()
+    try:
+        send(unused_port, slow_csv())
+        [name] = wait_until(lambda: attempts(spool))
+        for tries in (1, 2):                                    # kill -9 during the first and second attempt
+            wait_until(lambda: attempts(spool) == {name: tries})
+            server.kill()
+            server.start()
+        text = reply_text(sink.reply_to("<slow@client.test>"))
+        assert SET_ASIDE in text
+        # the reply can go out before the mail is moved and its count cleared
+        wait_until(lambda: count(spool / "failed") and attempts(spool) == {})
+        assert [p.name for p in (spool / "failed").iterdir()] == [name] and count(spool / "incoming") == 0
+        send(unused_port, shapes.plain(message_id="<after@client.test>"))
+        assert "confident)" in reply_text(sink.reply_to("<after@client.test>"))
         server.stop()
     finally:
-        up.set()
-        if server.process.poll() is None:
+        if server.running():
             server.kill()
-    replies = defaultdict(set)
-    for received in sink.received:
-        replies[received.message["In-Reply-To"]].add(received.raw)
-    assert sorted(accepted) == sorted(ids)
-    assert sorted(replies) == sorted(ids), "every accepted mail is answered"
-    assert all(len(answers) == 1 for answers in replies.values()), "no mail gets a second, different answer"
-    # A kill after the relay has the reply but before we read its 250 leaves that one delivery in
-    # doubt (RFC 1047); it is sent again, the very same bytes with the same Message-ID.
-    in_doubt = len(sink.received) - MAILS
-    assert in_doubt <= len(moments)
-    assert empty(spool / "dead") and empty(spool / "failed")
-    print(f"\ncrash test: {MAILS} mails, killed at [{'; '.join(moments)}]; {sum(retries.values())} resends "
-          f"by clients; one answer per mail; {in_doubt} delivery in doubt at a kill repeated byte for byte")

@@ -27,6 +27,8 @@ def mail(mail_from="ann@example.com", **kw):
     ("ann@example.com", {"sender": "stats-request@lists.example.com"}),
     ("ann@example.com", {"extra": {"Auto-Submitted": "auto-replied"}}),
     ("ann@example.com", {"extra": {"Auto-Submitted": "auto-generated; owner-email=x@y"}}),
+    ("ann@example.com", {"extra": {"Auto-Submitted": "no\r\nAuto-Submitted: auto-replied"}}),   # every one counts
+    ("ann@example.com", {"extra": {"Precedence": "first-class\r\nPrecedence: bulk"}}),
     ("ann@example.com", {"extra": {"Precedence": "bulk"}}),
     ("ann@example.com", {"extra": {"Precedence": "JUNK"}}),
     ("ann@example.com", {"extra": {"Precedence": "list"}}),
@@ -35,6 +37,9 @@ def mail(mail_from="ann@example.com", **kw):
     ("ann@example.com", {"extra": {"Content-Type": "multipart/report; report-type=delivery-status; "
                                                    "boundary=b"}}),
     ("predbot@localhost", {"sender": "predbot@localhost"}),
+    ("ann@example.com", {"sender": "someone <predbot@localhost>"}),
+    ("ann@example.com", {"sender": "ann@example.com <predbot@localhost>"}),   # the address is in the brackets
+    ("ann@example.com", {"sender": "=?utf-8?q?a=0d=0aBcc:_victim@evil.com?= <ann@example.com>"}),
     ("ann@example.com", {"extra": {"Reply-To": "PredBot@LOCALHOST"}}),
     ("x@bots.example.com", {"sender": "x@bots.example.com"}),
 ])
@@ -74,3 +79,13 @@ def test_address_sets_parse_lists_and_reject_non_addresses():
     assert str(found) == "help@corp.test, predbot@localhost, @example.com"
     with pytest.raises(ValueError):
         AddressSet.parse(["predbot"])
+
+
+def test_a_header_that_does_not_parse_cleanly_gets_no_reply_and_a_warning(caplog):
+    guard = Guard(OURS, AddressSet(), RateLimit(0, 1))
+    with caplog.at_level(logging.INFO):
+        reason = guard.why_not(mail(extra={"Reply-To": "=?utf-8?q?a=0d=0a?= <team@example.com>"}))
+    assert reason == "a header that does not parse cleanly, Reply-To: an encoded word in the name hides a " \
+                     "control character"
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING and reason in record.getMessage()

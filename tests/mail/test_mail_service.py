@@ -9,18 +9,9 @@ import subprocess
 
 import pytest
 import shapes
+from client import reply_text, send
 
 from bot.mail.testing import wait_until
-
-
-def send(port: int, raw: bytes, mail_from: str = "ann@example.com", to: str = "predbot@localhost",
-         **options) -> None:
-    with smtplib.SMTP("127.0.0.1", port, local_hostname="client.test", timeout=10) as client:
-        client.sendmail(mail_from, [to], raw, **options)
-
-
-def reply_text(received) -> str:
-    return received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
 
 
 def test_a_plain_mail_gets_a_threaded_plain_and_html_reply(serve, sink):
@@ -178,12 +169,58 @@ def test_when_the_spool_cannot_keep_a_mail_the_answer_is_451(serve, sink):
     assert len(sink.wait_for(1)) == 1
 
 
-def test_a_mail_that_cannot_be_answered_is_set_aside_and_the_queue_goes_on(serve, sink):
+def test_a_mail_that_cannot_be_read_is_set_aside_without_a_reply_and_the_queue_goes_on(serve, sink, caplog):
     service = serve()
     (service.args.spool / "incoming" / "00000000000000000000-broken.msg").write_bytes(b"not an envelope")
     send(service.port, shapes.plain())
     assert len(sink.wait_for(1)) == 1
     assert [p.name for p in (service.args.spool / "failed").iterdir()] == ["00000000000000000000-broken.msg"]
+    assert "attempt 1 at answering" in caplog.text and "attempt 2 at answering" in caplog.text
+    assert "cannot be read well enough to reply to" in caplog.text
+
+
+def failing(times: int):
+    """Worker.answers raising for a mail whose subject is `boom`, the first `times` times."""
+    from bot.mail.worker import Worker
+
+    answers, calls = Worker.answers, []
+
+    async def sometimes(self, mail, blocks):
+        if mail.subject == "boom" and len(calls) < times:
+            calls.append(mail)
+            raise RuntimeError("a bug")
+        return await answers(self, mail, blocks)
+
+    return sometimes
+
+
+def test_a_mail_whose_answering_fails_once_is_answered_on_the_second_attempt(serve, sink, monkeypatch):
+    from bot.mail.worker import Worker
+
+    monkeypatch.setattr(Worker, "answers", failing(times=1))
+    service = serve()
+    send(service.port, shapes.plain(subject="boom", message_id="<boom@client.test>"))
+    assert "confident)" in reply_text(sink.reply_to("<boom@client.test>"))
+    assert not any((service.args.spool / "failed").iterdir())
+
+
+def test_a_mail_whose_answering_fails_twice_is_set_aside_with_a_reply_once(serve, sink, monkeypatch):
+    from bot.mail.worker import SET_ASIDE, Worker
+
+    monkeypatch.setattr(Worker, "answers", failing(times=2))
+    service = serve()
+    boom = shapes.plain(subject="boom", message_id="<boom@client.test>")
+    send(service.port, boom)
+    text = reply_text(sink.reply_to("<boom@client.test>"))
+    assert SET_ASIDE in text and sink.received[0].message["Subject"] == "Re: boom"
+    spool = service.args.spool
+    # the reply can go out before the mail is moved and its count cleared
+    wait_until(lambda: any((spool / "failed").iterdir()) and not any((spool / "attempts").iterdir()))
+    assert len(list((spool / "failed").iterdir())) == 1
+    send(service.port, boom)                                # the same mail again is not answered twice
+    send(service.port, shapes.plain(message_id="<after@client.test>"))
+    sink.reply_to("<after@client.test>")
+    assert [r.in_reply_to for r in sink.received] == ["<boom@client.test>", "<after@client.test>"]
 
 
 def test_a_relay_that_fails_for_a_while_gets_the_reply_later(serve, sink):

@@ -49,3 +49,28 @@ def test_prune_forgets_old_answers_only(tmp_path):
     os.utime(tmp_path / "settled" / "old", (0, 0))
     assert spool.prune(86400) == 1
     assert not spool.answered("old") and spool.answered("new")
+
+
+def test_attempts_are_counted_on_disk_and_uncounted_only_by_a_graceful_stop(tmp_path):
+    spool = Spool(tmp_path)
+    mail = spool.accept(Envelope("a@x", ("predbot@localhost",)), b"one\r\n")
+    assert [spool.begin(mail), spool.begin(mail)] == [1, 2]
+    assert Spool(tmp_path).attempts(mail) == 2                  # a new process (after kill -9) sees them
+    spool.interrupted(mail)
+    assert spool.attempts(mail) == 1
+    spool.interrupted(mail)
+    assert spool.attempts(mail) == 0 and list((tmp_path / "attempts").iterdir()) == []
+    spool.begin(mail)
+    spool.done(mail)
+    assert spool.incoming() == [] and list((tmp_path / "attempts").iterdir()) == []
+
+
+def test_a_set_aside_mail_goes_to_failed_and_stale_counts_are_cleared(tmp_path):
+    spool = Spool(tmp_path)
+    mail = spool.accept(Envelope("a@x", ("predbot@localhost",)), b"one\r\n")
+    spool.begin(mail)
+    assert spool.set_aside(mail) == tmp_path / "failed" / mail.name
+    assert spool.incoming() == [] and list((tmp_path / "attempts").iterdir()) == []
+    (tmp_path / "attempts" / "answered-just-before-a-crash.msg").write_bytes(b"1")
+    spool.lock()
+    assert list((tmp_path / "attempts").iterdir()) == []

@@ -98,3 +98,12 @@ def test_the_outbox_holds_one_eml_per_reply_however_often_it_is_written(tmp_path
     [eml] = (tmp_path / "outbox").iterdir()
     assert eml.name == "a.eml"
     assert BytesParser(policy=policy.default).parsebytes(eml.read_bytes())["Subject"] == "Re: x"
+
+
+def test_once_stopping_no_further_reply_of_a_batch_is_sent(sink, tmp_path):
+    spool = Spool(tmp_path)
+    queue(spool, "a", "b")
+    outbound = Outbound(spool, Relay("127.0.0.1", sink.port), Retry())
+    outbound.stopping.set()
+    outbound.send(outbound.due()[0])
+    assert [p.name for p in spool.outgoing()] == ["a.msg", "b.msg"] and sink.received == []
