@@ -99,8 +99,7 @@ class Answerer:
         future = self.pool.submit(lambda: self.bot.handle(text, sender, attachments, progress, deadline))
         self.pending += 1
         try:
-            # a little grace, so the core's own refusal (which says how far it got) wins the race
-            return await asyncio.wait_for(asyncio.wrap_future(future), seconds + 1.0)
+            return await asyncio.wait_for(asyncio.wrap_future(future), seconds + grace(seconds))
         except TimeoutError:
             future.cancel()
             log.warning("gave up on a message from %s after %.0f s: %r", sender and sender.id, seconds, text[:100])
@@ -110,6 +109,12 @@ class Answerer:
 
     def close(self) -> None:
         self.pool.close()
+
+
+def grace(seconds: float) -> float:
+    """How long past its deadline an answer is still awaited: the core checks a file's deadline
+    between chunks of rows, and its own refusal (which says how far it got) beats ours."""
+    return 2.0 + seconds / 10
 
 
 def too_slow(seconds: float) -> reply.Reply:

@@ -22,7 +22,7 @@ from scoring.model import Model
 from scoring.problems import Problem, shown
 from scoring.score import RowResult, score
 
-CHUNK_ROWS = 5000
+CHUNK_ROWS = 1000        # rows scored at a time: memory, progress and the deadline are checked per chunk
 OTHER_COLUMNS = 100     # columns that are not fields (ids, notes) a file may carry, or 10x the fields if more
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")

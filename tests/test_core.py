@@ -13,6 +13,7 @@ from bot import reply
 from bot.core import MAX_COMMAND_CHARS, Bot
 from bot.render.text import render
 from bot.reply import Attachment, Status
+from scoring.batch import CHUNK_ROWS
 
 
 @pytest.fixture(scope="module")
@@ -201,11 +202,11 @@ def test_a_key_given_twice_is_a_problem_not_the_last_value(bot):
 
 
 def test_a_file_past_its_deadline_stops_between_chunks_and_says_how_far_it_got(bot):
-    content = b"age,income\n" + b"45,60000\n" * 5001
+    content = b"age,income\n" + b"45,60000\n" * (CHUNK_ROWS + 1)
     answer = ask(bot, "predict churn", attachments=[Attachment("big.csv", content)],
                  deadline=time.monotonic() - 1)
     assert answer.status is Status.NOT_PREDICTED and answer.files == ()
-    assert answer.body.files[0].error.startswith("Stopped after 5,000 rows")
+    assert answer.body.files[0].error.startswith(f"Stopped after {CHUNK_ROWS:,} rows")
 
 
 def test_an_internal_failure_is_an_apology_not_a_traceback(bot, monkeypatch, caplog):
