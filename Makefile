@@ -21,7 +21,7 @@ test: $(STAMP) tools
 
 # The long adversarial and load runs; each prints what it measured (also kept in var/stress.jsonl).
 stress: $(STAMP) tools
-	$(BIN)/python -m pytest -m stress -p no:cacheprovider -s tests/stress $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m stress -p no:cacheprovider -s $(PYTEST_ARGS)
 
 # The mail tests drive the server with swaks and make a TLS certificate with openssl.
 tools:

@@ -6,7 +6,7 @@ numbers of hundreds of digits, quotes, separators, `->`) mixed with random
 unicode, and CSV files from random bytes and odd shapes. Every answer is
 rendered for the terminal, Slack and email, and `check` holds each to the
 same properties; renderers are also handed any reply at all. The stress run
-(tests/stress/test_fuzz_stress.py) puts 100,000 inputs through the same
+(tests/test_fuzz_stress.py) puts 100,000 inputs through the same
 `fuzz`; here a few hundred from fixed seeds keep `make test` short and its
 outcome the same on every run.
 """

@@ -13,5 +13,4 @@ progress  one progress message, edited in place
 dedupe    answer each message once (retries, duplicate events, replays)
 access    allow-lists
 fake      a local Slack for tests, benchmarks and demos
-barrage   many requests at once, forged and malformed ones among them, for tests and `make stress`
 """

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.slack.barrage import FORM, forgeries, post_all, tally
+from barrage import FORM, forgeries, post_all, tally
 from bot.slack.fake import FakeSlack, signed
 from bot.slack.verify import Verifier
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.answering import Budget
 from bot.core import Bot
-from bot.slack.barrage import post_all, signed_form, tally
+from barrage import post_all, signed_form, tally
 from bot.slack.fake import block_problem
 
 
@@ -112,7 +112,7 @@ def test_a_stuck_answer_is_refused_as_too_slow_in_slack(start_slack, gated):
 
 
 def test_many_commands_at_once_are_each_acked_and_answered_once(slack):
-    # the short run of tests/stress/test_slack_stress.py
+    # the short run of tests/slack/test_slack_stress.py
     payloads = [slack.fake.command(f"predict: age={20 + n}, income=60000") for n in range(60)]
     acks = asyncio.run(post_all(slack.url, [signed_form(slack.secret, p) for p in payloads], concurrency=20))
     assert [ack.status for ack in acks] == [200] * 60

@@ -13,7 +13,7 @@ from bot.answering import Answerer
 from bot.core import Bot
 from bot.slack import service
 from bot.slack.app import DRAIN_SECONDS
-from bot.slack.barrage import post_all, signed_form
+from barrage import post_all, signed_form
 from bot.slack.fake import FakeSlack
 from bot.slack.settings import Settings
 

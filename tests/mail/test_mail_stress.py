@@ -15,18 +15,16 @@ from __future__ import annotations
 import random
 import socket
 import statistics
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import figures
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mail"))   # crashing.py, shared with tests/mail
-import crashing  # noqa: E402
-from crashing import Clients, count  # noqa: E402
+import crashing
+from crashing import Clients, count
 
-from bot.mail.testing import Sink  # noqa: E402
+from bot.mail.testing import Sink
 
 MAILS, KILLS, CLIENTS = 500, 12, 4
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parents[2] / "var" / "stress.jsonl"
+RESULTS = Path(__file__).resolve().parents[1] / "var" / "stress.jsonl"
 
 
 def rss_mb(pid: int | None = None) -> float:

@@ -2,7 +2,7 @@
 
 Every command is acked 200 and answered exactly once: with its answer, or
 with the Answerer's clear "busy" refusal when more wait than it takes on,
-never with an apology. The forged and malformed requests (bot/slack/barrage.py,
+never with an apology. The forged and malformed requests (tests/slack/barrage.py,
 the corpus tests/slack/test_forged.py sends in seconds) arrive at the same
 time, each gets its 4xx, and none causes an outbound call: nothing reaches
 the second listener their response_urls name, nor Slack for their channel.
@@ -19,7 +19,7 @@ import pytest
 
 from bot.answering import Answerer
 from bot.core import Bot
-from bot.slack.barrage import FORGED_CHANNEL, forgeries, post_all, signed_form, tally
+from barrage import FORGED_CHANNEL, forgeries, post_all, signed_form, tally
 from bot.slack.fake import BackgroundLoop, FakeSlack
 from bot.slack.service import launch
 from bot.slack.settings import Settings
