@@ -16,8 +16,10 @@ answered with the refusal (Slack).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
+import math
 import queue
 import threading
 import time
@@ -45,6 +47,39 @@ class Budget:
 
     def for_files(self, attachments: Sequence[reply.Attachment]) -> float:
         return self.file_seconds if attachments else self.seconds
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Budget:
+        return cls(args.answer_seconds, args.file_seconds, args.scoring_threads)
+
+
+def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The budget's flags, for every command that answers messages."""
+    add = parser.add_argument
+    add("--answer-seconds", type=seconds, default=Budget.seconds,
+        help=f"time budget for answering one command (default {Budget.seconds:g})")
+    add("--file-seconds", type=seconds, default=Budget.file_seconds,
+        help=f"time budget for scoring a message's CSV files (default {Budget.file_seconds:g})")
+    add("--scoring-threads", type=count, default=Budget.threads,
+        help=f"messages scored at once (default {Budget.threads})")
+
+
+def seconds(text: str) -> float:
+    return positive(text, float, "a number of seconds above 0")
+
+
+def count(text: str) -> int:
+    return int(positive(text, int, "a whole number above 0"))
+
+
+def positive(text: str, kind: type, expected: str) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        value = 0
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
 
 
 class Pool:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
 import signal
 import sys
 import threading
 from typing import TYPE_CHECKING
 
+from bot import answering
 from bot.answering import Answerer, Budget
 from bot.mail import service as mail
 from bot.slack import service as slack
@@ -32,34 +32,9 @@ STOP_SECONDS = 7.0          # for every channel to stop, side by side; SIGTERM t
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-chat", action="store_true", help="no terminal chat even on a terminal")
-    answers = parser.add_argument_group("answers")
-    defaults = Budget()
-    answers.add_argument("--answer-seconds", type=seconds, default=defaults.seconds,
-                         help=f"time budget for answering one message (default {defaults.seconds:g})")
-    answers.add_argument("--file-seconds", type=seconds, default=defaults.file_seconds,
-                         help=f"time budget for scoring a message's CSV files (default {defaults.file_seconds:g})")
-    answers.add_argument("--scoring-threads", type=count, default=defaults.threads,
-                         help=f"messages scored at once (default {defaults.threads})")
+    answering.add_arguments(parser.add_argument_group("answers"))
     mail.add_arguments(parser.add_argument_group("email"))
     slack.add_arguments(parser.add_argument_group("slack"))
-
-
-def seconds(text: str) -> float:
-    return positive(text, float, "a number of seconds above 0")
-
-
-def count(text: str) -> int:
-    return int(positive(text, int, "a whole number above 0"))
-
-
-def positive(text: str, kind: type, expected: str) -> float:
-    try:
-        value = kind(text)
-    except ValueError:
-        value = 0
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-    return value
 
 
 async def serve(bot: Bot, args: argparse.Namespace) -> int:
@@ -67,7 +42,7 @@ async def serve(bot: Bot, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
-    answerer = Answerer(bot, Budget(args.answer_seconds, args.file_seconds, args.scoring_threads))
+    answerer = Answerer(bot, Budget.from_args(args))
     watcher = bot.registry.watch(interval=2.0)      # model files are (re)loaded here, never by a request
     services = []
     try:

@@ -12,7 +12,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from bot import config
+from bot import answering, config
 from bot.answering import Budget
 from bot.mail.service import add_arguments, start
 
@@ -24,10 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.mail", description="Answer prediction requests by email.")
     parser.add_argument("--models", metavar="DIR", help="models directory (default: $PREDBOT_MODELS, else the demo)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
-    parser.add_argument("--answer-seconds", type=float, default=Budget.seconds,
-                        help=f"time budget for the answer to one command (default {Budget.seconds:g})")
-    parser.add_argument("--file-seconds", type=float, default=Budget.file_seconds,
-                        help=f"time budget for scoring a mail's CSV files (default {Budget.file_seconds:g})")
+    answering.add_arguments(parser)
     add_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -39,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     registry = Registry(config.models_dir(args.models))
     registry.refresh()
-    answerer = Answerer(Bot(registry), Budget(seconds=args.answer_seconds, file_seconds=args.file_seconds))
+    answerer = Answerer(Bot(registry), Budget.from_args(args))
     try:
         return asyncio.run(serve(answerer, args))
     finally:

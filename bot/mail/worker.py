@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.answering import Pool
-
 from bot.mail.body import own_words
 from bot.mail.commands import command_blocks, names_model_for_files
 from bot.mail.compose import compose
