@@ -1,11 +1,14 @@
-"""Shared fixtures: the demo models are built once per test run, in a private cache."""
+"""Shared fixtures: the demo models are built once per test run, in a private cache; a Bot that waits."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.core import Bot
 from scoring.demo import demo_models_dir
 from scoring.registry import Registry
 
@@ -35,3 +38,25 @@ def iris(registry: Registry):
 @pytest.fixture(scope="session")
 def diabetes(registry: Registry):
     return registry.get("diabetes")
+
+
+class GatedBot(Bot):
+    """Answers only once the test opens the gate; `held` counts the answers waiting at it."""
+
+    def __init__(self, registry: Registry) -> None:
+        super().__init__(registry)
+        self.gate = threading.Event()
+        self.held = threading.Semaphore(0)
+
+    def handle(self, *args, **kwargs):
+        self.held.release()
+        assert self.gate.wait(20)
+        return super().handle(*args, **kwargs)
+
+
+@pytest.fixture
+def gated(registry: Registry) -> Iterator[GatedBot]:
+    """A Bot that holds every answer until `gated.gate.set()`; the gate opens by itself after the test."""
+    bot = GatedBot(registry)
+    yield bot
+    bot.gate.set()

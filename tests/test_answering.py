@@ -5,37 +5,14 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 
 from bot.answering import Answerer, Budget
 from bot.core import Bot
 from bot.reply import Sender, Status
 
 ANN = Sender("ann")
-
-
-class HeldBot(Bot):
-    """Answers once `release` is set; counts how many answers it has started."""
-
-    def __init__(self, registry) -> None:
-        super().__init__(registry)
-        self.release = threading.Event()
-        self.started = threading.Semaphore(0)
-
-    def handle(self, *args, **kwargs):
-        self.started.release()
-        assert self.release.wait(30)
-        return super().handle(*args, **kwargs)
-
-
-@pytest.fixture
-def held(registry):
-    bot = HeldBot(registry)
-    yield bot
-    bot.release.set()
 
 
 def test_an_answer_is_the_bots_reply(registry):
@@ -45,23 +22,23 @@ def test_an_answer_is_the_bots_reply(registry):
     answerer.close()
 
 
-def test_an_answer_over_its_budget_is_a_refusal_that_says_so(held):
-    answerer = Answerer(held, Budget(seconds=0.2, threads=1))
+def test_an_answer_over_its_budget_is_a_refusal_that_says_so(gated):
+    answerer = Answerer(gated, Budget(seconds=0.2, threads=1))
     answer = asyncio.run(answerer.answer("models", ANN))
     assert answer.status is Status.REFUSED and answer.body.label == "too_slow"
     assert "longer than 0.2 seconds" in answer.body.message
-    held.release.set()
+    gated.gate.set()
     assert asyncio.run(answerer.answer("models", ANN)).ok     # the thread came back to the pool
 
 
-def test_messages_beyond_what_the_pool_can_hold_are_refused_at_once(held):
-    answerer = Answerer(held, Budget(seconds=30, threads=1, waiting=2))
+def test_messages_beyond_what_the_pool_can_hold_are_refused_at_once(gated):
+    answerer = Answerer(gated, Budget(seconds=30, threads=1, waiting=2))
 
     async def flood() -> list:
         asking = [asyncio.create_task(answerer.answer("models", ANN)) for _ in range(3)]
-        assert await asyncio.to_thread(held.started.acquire, timeout=10)
+        assert await asyncio.to_thread(gated.held.acquire, timeout=10)
         extra = await answerer.answer("models", ANN)           # 1 running + 2 waiting: no room
-        held.release.set()
+        gated.gate.set()
         return [extra, *await asyncio.gather(*asking)]
 
     extra, *answered = asyncio.run(flood())
@@ -69,17 +46,17 @@ def test_messages_beyond_what_the_pool_can_hold_are_refused_at_once(held):
     assert all(a.ok for a in answered)
 
 
-def test_slow_answers_leave_the_event_loops_own_threads_free(held):
+def test_slow_answers_leave_the_event_loops_own_threads_free(gated):
     """Six slow DMs once held every default-executor thread, and with them SMTP's spool writes."""
-    answerer = Answerer(held, Budget(seconds=30, threads=2))
+    answerer = Answerer(gated, Budget(seconds=30, threads=2))
 
     async def busy_scoring_then_file_work() -> str:
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=1))
         asking = [asyncio.create_task(answerer.answer("models", ANN)) for _ in range(2)]
         for _ in range(2):
-            assert await asyncio.to_thread(held.started.acquire, timeout=10)
+            assert await asyncio.to_thread(gated.held.acquire, timeout=10)
         spooled = await asyncio.wait_for(asyncio.to_thread(lambda: "spooled"), 10)
-        held.release.set()
+        gated.gate.set()
         await asyncio.gather(*asking)
         return spooled
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 import time
 import urllib.request
 from urllib.parse import urlencode
 
-import pytest
 
 from bot.answering import Budget
 from bot.core import Bot
@@ -44,27 +42,6 @@ def test_predict_acks_at_once_then_answers_privately_with_a_share_button(slack):
     [button] = response.body["blocks"][-1]["elements"]
     assert button["action_id"] == "share" and button["value"] == "age=45, income=60000"
     assert response.body["text"]
-
-
-class GatedBot(Bot):
-    """Answers only once the test opens the gate; `held` counts the answers waiting at it."""
-
-    def __init__(self, registry) -> None:
-        super().__init__(registry)
-        self.gate = threading.Event()
-        self.held = threading.Semaphore(0)
-
-    def handle(self, *args, **kwargs):
-        self.held.release()
-        assert self.gate.wait(20)
-        return super().handle(*args, **kwargs)
-
-
-@pytest.fixture
-def gated(registry):
-    bot = GatedBot(registry)
-    yield bot
-    bot.gate.set()
 
 
 def test_the_ack_goes_back_before_any_scoring_is_done(start_slack, gated):
