@@ -97,6 +97,10 @@ class Pool:
         self.work.put((future, call))
         return future
 
+    async def run[T](self, call: Callable[[], T]) -> T:
+        """`call()` on one of the pool's threads, awaited from the event loop."""
+        return await asyncio.wrap_future(self.submit(call))
+
     def close(self) -> None:
         """Stop the threads once the work already queued is done or abandoned."""
         for _ in self.threads:

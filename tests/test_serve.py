@@ -6,6 +6,7 @@ import queue
 import re
 import signal
 import smtplib
+import socket
 import subprocess
 import sys
 import threading
@@ -99,6 +100,21 @@ def test_sigterm_stops_serve_within_ten_seconds_while_a_file_is_being_scored(ser
     assert server.process.wait(STOPS_WITHIN + 5) == 0
     assert time.monotonic() - asked < STOPS_WITHIN
     assert len(list((server.spool / "incoming").iterdir())) == 1, "the mail waits to be answered after a restart"
+
+
+def test_sigterm_stops_serve_within_ten_seconds_while_the_relay_hangs(serve):
+    """A relay that takes the connection and never answers holds smtplib for its 30 s timeout."""
+    with socket.create_server(("127.0.0.1", 0)) as hung:
+        server = serve("--relay-host", "127.0.0.1", "--relay-port", str(hung.getsockname()[1]))
+        server.mail("predict: age=45, income=60000")
+        hung.settimeout(60)
+        connection, _ = hung.accept()           # the reply is on its way out, and stuck
+        with connection:
+            asked = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            assert server.process.wait(STOPS_WITHIN + 5) == 0
+            assert time.monotonic() - asked < STOPS_WITHIN
+    assert len(list((server.spool / "outgoing").iterdir())) == 1, "the reply goes out after a restart"
 
 
 def test_a_file_over_its_time_budget_is_answered_with_what_was_done(serve, big_csv):

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.answering import Pool
 from bot.mail.spool import Envelope, Spool, unpack
 from bot.mail.transport import ConnectionLost, PermanentFailure, TemporaryFailure, Transport
 
@@ -43,20 +44,27 @@ class Outbound:
         self.stopping = threading.Event()    # a stop lets the delivery under way finish, and no more
 
     async def run(self) -> None:
-        while True:
-            self.wake.clear()
-            due, wait = await asyncio.to_thread(self.due)
-            if due:
+        """Deliver what is due, on a daemon thread: a relay that hangs (up to its 30 s timeout) must not
+        hold up the exit after a stop, as one of asyncio's executor threads would. A reply cut off there
+        is sent again after the restart, within the duplicate window a kill -9 has anyway."""
+        thread = Pool(1, name="predbot-outbound")
+        try:
+            while True:
+                self.wake.clear()
+                due, wait = await thread.run(self.due)
+                if due:
+                    try:
+                        await thread.run(lambda: self.send(due))
+                    except asyncio.CancelledError:
+                        self.stopping.set()      # the delivery under way may finish; no more after it
+                        raise
+                    continue
                 try:
-                    await asyncio.to_thread(self.send, due)
-                except asyncio.CancelledError:
-                    self.stopping.set()      # the thread goes on, and the process waits for it at exit
-                    raise
-                continue
-            try:
-                await asyncio.wait_for(self.wake.wait(), wait)
-            except TimeoutError:
-                pass
+                    await asyncio.wait_for(self.wake.wait(), wait)
+                except TimeoutError:
+                    pass
+        finally:
+            thread.close()
 
     def due(self) -> tuple[list[Path], float | None]:
         """Replies whose turn it is (at most a batch), and else the seconds until the next one's turn."""

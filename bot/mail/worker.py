@@ -75,15 +75,11 @@ class Worker:
         try:
             while True:
                 self.wake.clear()
-                for path in await self.off_loop(self.spool.incoming):
+                for path in await self.thread.run(self.spool.incoming):
                     await self.take(path)
                 await self.wake.wait()
         finally:
             self.thread.close()
-
-    async def off_loop[T](self, call: Callable[[], T]) -> T:
-        """`call()` on the worker's daemon thread (see the module's docstring)."""
-        return await asyncio.wrap_future(self.thread.submit(call))
 
     async def take(self, path: Path) -> None:
         """Answer one spooled mail: again at once after a failure, and after two, set it aside."""
@@ -95,7 +91,7 @@ class Worker:
                 log.exception("could not start on spooled mail %s; it stays queued", path.name)
                 return
             try:
-                queued = await (self.off_loop(lambda: self.set_aside(path)) if tries > MAX_ATTEMPTS
+                queued = await (self.thread.run(lambda: self.set_aside(path)) if tries > MAX_ATTEMPTS
                                 else self.answer(path))
             except asyncio.CancelledError:        # a graceful stop: this attempt does not count
                 try:
@@ -114,11 +110,11 @@ class Worker:
 
     async def answer(self, path: Path) -> bool:
         """Answer one spooled mail; True when a reply was queued."""
-        job = await self.off_loop(lambda: self.read(path))
+        job = await self.thread.run(lambda: self.read(path))
         if job is None:
             return False
         answers, notes = await self.answers(job.mail, job.blocks)
-        await self.off_loop(lambda: self.reply(job, answers, notes))
+        await self.thread.run(lambda: self.reply(job, answers, notes))
         return True
 
     def read(self, path: Path) -> Job | None:
