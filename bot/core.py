@@ -27,7 +27,6 @@ from scoring.score import score
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 50
-MAX_COMMAND_CHARS = 8192      # a command past this is refused before it is parsed
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILE_ROWS = 200_000
 TOP_K = 3
@@ -78,9 +77,9 @@ class Bot:
 
     def oversized(self, text: str) -> reply.Reply | None:
         """Refuse what is too long before parsing it, so no message costs more than its size allows."""
-        if len(text) > MAX_COMMAND_CHARS:
+        if len(text) > commands.MAX_COMMAND_CHARS:
             return refused(f"That message is {len(text):,} characters long; one command takes up to "
-                           f"{MAX_COMMAND_CHARS:,}. Send many rows as a CSV file instead.", "too_long")
+                           f"{commands.MAX_COMMAND_CHARS:,}. Send many rows as a CSV file instead.", "too_long")
         if (rows := commands.count_rows(text)) > self.max_rows + 1:     # + 1: a `predict:` line of its own
             return too_many_rows(rows, self.max_rows)
         return None

@@ -2,9 +2,10 @@
 
 Email always runs (replies go to an outbox directory when no relay is set);
 Slack runs when its tokens are in the environment; the terminal chat joins
-when stdin is a terminal. A watcher reloads model files that change. All channels share one Answerer: one pool of
-scoring threads and one time budget per answer. Ctrl-C or SIGTERM stops
-them all within STOP_SECONDS; what was half done waits in the spool.
+when stdin is a terminal. A watcher reloads model files that change. All
+channels share one Answerer: one pool of scoring threads and one time budget
+per answer. Ctrl-C or SIGTERM stops them all within STOP_SECONDS; what was
+half done waits in the spool.
 """
 
 from __future__ import annotations

@@ -12,11 +12,12 @@ from parser.commands import (Command, CommandDoc, Explain, Help, Models, Pair, P
 from parser.docs import COMMANDS
 from parser.format import to_text
 from parser.grammar import PARSER
-from parser.measure import count_rows
+from parser.measure import MAX_COMMAND_CHARS, count_rows
 from parser.transform import ToCommand
 
-__all__ = ["COMMANDS", "Command", "CommandDoc", "Explain", "Help", "Models", "Pair", "ParseError", "Predict",
-           "Row", "Schema", "Span", "Value", "WhatIf", "count_rows", "parse", "to_text"]
+__all__ = ["COMMANDS", "MAX_COMMAND_CHARS", "Command", "CommandDoc", "Explain", "Help", "Models", "Pair",
+           "ParseError", "Predict", "Row", "Schema", "Span", "Value", "WhatIf", "count_rows", "parse",
+           "to_text"]
 
 _TO_COMMAND = ToCommand()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+MAX_COMMAND_CHARS = 8192    # a command longer than this is refused before it is parsed
+
 # A quoted string (which may hold ';'), or a row break: the grammar's _BREAK.
 QUOTED_OR_BREAK = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|“[^”\n]*”|‘[^’\n]*’|[;\n]')
 

@@ -9,8 +9,9 @@ import time
 import pytest
 
 import parser as commands
+from parser import MAX_COMMAND_CHARS
 from bot import reply
-from bot.core import MAX_COMMAND_CHARS, Bot
+from bot.core import Bot
 from bot.render.text import render
 from bot.reply import Attachment, Status
 from scoring.batch import CHUNK_ROWS

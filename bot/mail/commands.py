@@ -21,7 +21,6 @@ import re
 from functools import cache
 
 import parser as grammar
-from bot.core import MAX_COMMAND_CHARS
 
 ROW = re.compile(r"[-+$\"'?.\d]|[^=]*=")     # matched after lstrip(): `\s*` before `.*` backtracked quadratically
 # a leading word, `what if` spelt any way the grammar allows; a word followed by '=' is a key, not a verb
@@ -48,7 +47,7 @@ def implied(line: str) -> bool:
     """A line with `=` that is not prose; one too long to be a command counts, unparsed, so the core refuses it."""
     if "=" not in line:
         return False
-    return len(line) > MAX_COMMAND_CHARS or getattr(grammar.parse(line), "label", None) != "sentence"
+    return len(line) > grammar.MAX_COMMAND_CHARS or getattr(grammar.parse(line), "label", None) != "sentence"
 
 
 def command_blocks(text: str) -> list[str]:

@@ -122,7 +122,7 @@ class Spool:
     def attempts(self, path: Path) -> int:
         """How many attempts at answering this incoming mail were begun and not completed."""
         try:
-            return int((self.root / "attempts" / path.name).read_bytes())
+            return int(self._count(path).read_bytes())
         except (FileNotFoundError, ValueError):
             return 0
 
@@ -138,18 +138,18 @@ class Spool:
         if tries > 0:
             self._write("attempts", path.name, str(tries).encode())
         else:
-            (self.root / "attempts" / path.name).unlink(missing_ok=True)
+            self._count(path).unlink(missing_ok=True)
 
     def done(self, path: Path) -> None:
         """The incoming mail is answered (or deliberately not): forget it and its attempts."""
         path.unlink()
         fsync_dir(path.parent)
-        (self.root / "attempts" / path.name).unlink(missing_ok=True)
+        self._count(path).unlink(missing_ok=True)
 
     def set_aside(self, path: Path) -> Path:
         """Keep an incoming mail that could not be answered in failed/, for the bot's owner."""
         kept = self.move(path, "failed")
-        (self.root / "attempts" / path.name).unlink(missing_ok=True)
+        self._count(path).unlink(missing_ok=True)
         return kept
 
     def move(self, path: Path, stage: str) -> Path:
@@ -168,6 +168,10 @@ class Spool:
         for path in old:
             path.unlink()
         return len(old)
+
+    def _count(self, path: Path) -> Path:
+        """Where the attempts at an incoming mail are counted."""
+        return self.root / "attempts" / path.name
 
     def _write(self, stage: str, name: str, data: bytes) -> Path:
         return write_durably(self.root / stage / name, data, self.root / "tmp" / f"{name}.{secrets.token_hex(4)}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import parser as grammar
-from bot.core import MAX_COMMAND_CHARS
+from parser import MAX_COMMAND_CHARS
 from bot.mail.commands import command_blocks, command_words, names_model_for_files
 
 
