@@ -27,7 +27,7 @@ from email.message import EmailMessage
 
 from bot.answering import Answerer
 from bot.core import Bot
-from bot.mail.testing import ServiceThread, Sink
+from doubles.mail import ServiceThread, Sink
 from scoring.demo import demo_models_dir
 from scoring.registry import Registry
 

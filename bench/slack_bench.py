@@ -30,7 +30,8 @@ from werkzeug.serving import make_server
 from bench.common import demo_registry, percentile
 from bot.answering import Answerer
 from bot.core import Bot
-from bot.slack.fake import BackgroundLoop, Call, FakeSlack, signed
+from doubles.loop import LoopThread
+from doubles.slack import Call, FakeSlack, signed
 from bot.slack.service import launch
 from bot.slack.settings import Settings
 
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
 
     registry = demo_registry()
     model = registry.get("churn")
-    background = BackgroundLoop()
+    background = LoopThread()
     fake = FakeSlack()
     background.run(fake.start())
     settings = Settings.from_env(fake.env(SLACK_SIGNING_SECRET=SECRET))

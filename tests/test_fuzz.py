@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from bot import reply
 from bot.core import Bot
 from bot.render import email, slack, text
-from bot.slack.fake import block_problem
+from doubles.slack import block_problem
 from scoring.registry import Registry
 
 SENDER = reply.Sender("U1", channel="fuzz")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.mail.testing import wait_until
+from doubles.loop import wait_until
 from scoring.demo import churn_data
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,5 +12,4 @@ files     CSV downloads, batch scoring, result uploads
 progress  one progress message, edited in place
 dedupe    answer each message once (retries, duplicate events, replays)
 access    allow-lists
-fake      a local Slack for tests, benchmarks and demos
 """

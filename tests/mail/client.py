@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 
-from bot.mail.testing import Received
+from doubles.mail import Received
 
 
 def send(port: int, raw: bytes, mail_from: str = "ann@example.com", to: str = "predbot@localhost",

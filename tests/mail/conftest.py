@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.mail.testing import ServiceThread, Sink
+from doubles.mail import ServiceThread, Sink
 
 
 @pytest.fixture(scope="session")

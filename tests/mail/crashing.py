@@ -1,6 +1,6 @@
 """kill -9 the mail server while mail flows: the machinery the crash test and the stress run share.
 
-The server runs as a subprocess (`python -m bot.mail`); clients in threads send
+The server runs as a subprocess (`predbot serve --no-chat`); clients in threads send
 mail with distinct Message-IDs and, like a real MTA, resend a mail whose
 transaction broke off until it gets its 250. The server is killed at moments
 picked from how far the traffic has got, and restarted on the same port and
@@ -12,6 +12,7 @@ same Message-ID), never as a second answer.
 
 from __future__ import annotations
 
+import os
 import signal
 import smtplib
 import subprocess
@@ -23,11 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import IO
 
 import shapes
 from client import reply_text, send
 
-from bot.mail.testing import Received, Sink, wait_until
+from doubles.loop import wait_until
+from doubles.mail import Received, Sink
 from bot.mail.worker import SET_ASIDE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,21 +46,35 @@ def attempts(spool: Path) -> dict[str, int]:
 
 
 class Server:
-    """`python -m bot.mail` as a subprocess, started, killed and restarted on the same flags."""
+    """`predbot serve --no-chat` (mail alone: no Slack tokens) as a subprocess, started, killed and
+    restarted on the same flags; its stderr goes to `log`."""
 
-    def __init__(self, argv: list[str], log: Path) -> None:
+    def __init__(self, models: Path, argv: list[str], log: Path) -> None:
+        self.models = models
         self.argv = argv
         self.log = log
         self.process: subprocess.Popen | None = None
 
     def start(self, *extra: str) -> int:
         """Start and wait until it listens and works; its pid."""
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "bot.mail", *self.argv, *extra], cwd=ROOT,
-                                            stdout=subprocess.PIPE, stderr=log, text=True)
-        ready = self.process.stdout.readline()      # printed once the port listens and the worker runs
-        assert ready.startswith("predbot: serving email"), f"server did not start: see {self.log}"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+        self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "--models", str(self.models), "serve",
+                                         "--no-chat", *self.argv, *extra], cwd=ROOT, env=environment,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        ready = threading.Event()
+        threading.Thread(target=self._log, args=(self.process.stderr, ready), daemon=True).start()
+        ready.wait(120)             # said once the port listens and the worker runs
+        assert ready.is_set() and self.running(), f"server did not start: see {self.log}"
         return self.process.pid
+
+    def _log(self, stderr: IO[bytes], ready: threading.Event) -> None:
+        with open(self.log, "ab") as log:
+            for line in stderr:
+                log.write(line)
+                log.flush()
+                if line.startswith(b"predbot: serving email"):
+                    ready.set()
+        ready.set()                 # it exited: start() checks whether it runs
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
@@ -76,7 +93,7 @@ class Server:
 
 def server(demo_dir: Path, tmp_path: Path, port: int, sink: Sink) -> Server:
     """A server for `demo_dir`'s models on `port`, spooling in tmp_path/spool, replying through `sink`."""
-    return Server(["--models", str(demo_dir), "--smtp-port", str(port), "--spool", str(tmp_path / "spool"),
+    return Server(demo_dir, ["--smtp-port", str(port), "--spool", str(tmp_path / "spool"),
                    "--relay-host", "127.0.0.1", "--relay-port", str(sink.port), "--rate-limit", "0",
                    "--relay-backoff", "0.05"], tmp_path / "server.log")
 

@@ -8,7 +8,7 @@ import shapes
 from client import reply_text, send
 from crashing import attempts, count
 
-from bot.mail.testing import wait_until
+from doubles.loop import wait_until
 from bot.mail.worker import SET_ASIDE
 
 MAILS = 60

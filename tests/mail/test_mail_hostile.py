@@ -22,7 +22,8 @@ import pytest
 import shapes
 from client import reply_text, send
 
-from bot.mail.testing import Received, wait_until
+from doubles.loop import wait_until
+from doubles.mail import Received
 
 K = 1024
 HOSTILE, NEXT = "<hostile@client.test>", "<next@client.test>"

@@ -11,7 +11,7 @@ import pytest
 import shapes
 from client import reply_text, send
 
-from bot.mail.testing import wait_until
+from doubles.loop import wait_until
 
 
 def test_a_plain_mail_gets_a_threaded_plain_and_html_reply(serve, sink):

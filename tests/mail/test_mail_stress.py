@@ -24,7 +24,7 @@ import pytest
 import crashing
 from crashing import Clients, count
 
-from bot.mail.testing import Sink
+from doubles.mail import Sink
 
 MAILS, KILLS, CLIENTS = 500, 12, 4
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.mail.outbound import Outbound, Retry
 from bot.mail.spool import Envelope, Spool
-from bot.mail.testing import Sink
+from doubles.mail import Sink
 from bot.mail.transport import Outbox, PermanentFailure, Relay, TemporaryFailure
 
 REPLY = b"From: predbot@localhost\r\nTo: ann@example.com\r\nSubject: Re: x\r\n\r\nhello\r\n"

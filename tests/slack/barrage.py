@@ -26,7 +26,7 @@ import aiohttp
 from bot.answering import busy
 from bot.render.slack import render
 from bot.slack.app import APOLOGY
-from bot.slack.fake import TEAM, Call, signed
+from doubles.slack import TEAM, Call, signed
 
 FORM, JSON = "application/x-www-form-urlencoded", "application/json"
 FORGED_CHANNEL = "CFORGED"

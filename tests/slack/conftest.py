@@ -20,7 +20,8 @@ import pytest
 from bot.answering import Answerer, Budget
 from bot.core import Bot
 from bot.slack.app import SlackApp
-from bot.slack.fake import BackgroundLoop, FakeSlack, signed
+from doubles.loop import LoopThread
+from doubles.slack import FakeSlack, signed
 from bot.slack.service import Service, launch
 from bot.slack.settings import Settings
 
@@ -29,8 +30,8 @@ FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(scope="session")
-def loop() -> Iterator[BackgroundLoop]:
-    thread = BackgroundLoop()
+def loop() -> Iterator[LoopThread]:
+    thread = LoopThread()
     yield thread
     thread.close()
 
@@ -41,7 +42,7 @@ class Running:
 
     fake: FakeSlack
     service: Service
-    loop: BackgroundLoop
+    loop: LoopThread
     ts: Iterator[int]
 
     @property
@@ -109,7 +110,7 @@ StartSlack = Callable[..., Running]
 
 
 @pytest.fixture(scope="module")
-def start_slack(loop: BackgroundLoop, registry) -> Iterator[StartSlack]:
+def start_slack(loop: LoopThread, registry) -> Iterator[StartSlack]:
     """Start an app over a fresh fake Slack: `start_slack(bot=..., budget=..., env=..., **settings overrides)`."""
     started: list[tuple[FakeSlack, Service, Answerer]] = []
     numbers = itertools.count(1)

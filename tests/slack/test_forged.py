@@ -18,7 +18,7 @@ import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from barrage import FORM, forgeries, post_all, tally
-from bot.slack.fake import FakeSlack, signed
+from doubles.slack import FakeSlack, signed
 from bot.slack.verify import Verifier
 
 NAMES = [forgery.name for forgery in forgeries("any secret", lambda: "http://127.0.0.1:9/respond/1")]

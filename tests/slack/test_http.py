@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from bot.answering import Budget
 from bot.core import Bot
 from barrage import post_all, signed_form, tally
-from bot.slack.fake import block_problem
+from doubles.slack import block_problem
 
 
 def shown(call) -> str:

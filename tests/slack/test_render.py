@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bot import reply
 from bot.render.slack import clip, escape, render
-from bot.slack.fake import block_problem
+from doubles.slack import block_problem
 
 PINGS = ["<!channel>", "<!here>", "<@U123>", "<http://x|y>", "<#C1|general>"]
 

@@ -14,7 +14,7 @@ from bot.core import Bot
 from bot.slack import service
 from bot.slack.app import DRAIN_SECONDS
 from barrage import post_all, signed_form
-from bot.slack.fake import FakeSlack
+from doubles.slack import FakeSlack
 from bot.slack.settings import Settings
 
 ARGS = argparse.Namespace(host="127.0.0.1", port=0)

@@ -20,7 +20,8 @@ import pytest
 from bot.answering import Answerer
 from bot.core import Bot
 from barrage import FORGED_CHANNEL, forgeries, post_all, signed_form, tally
-from bot.slack.fake import BackgroundLoop, FakeSlack
+from doubles.loop import LoopThread
+from doubles.slack import FakeSlack
 from bot.slack.service import launch
 from bot.slack.settings import Settings
 
@@ -35,7 +36,7 @@ def slack(registry):
 
     The fakes run on a loop of their own, as Slack would, so the app's loop does only the app's work.
     """
-    loop, outside = BackgroundLoop(), BackgroundLoop()
+    loop, outside = LoopThread(), LoopThread()
     fake, elsewhere = FakeSlack(), FakeSlack()
     outside.run(fake.start())
     outside.run(elsewhere.start())

@@ -11,58 +11,20 @@ import asyncio
 import ssl
 import threading
 import time
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiosmtpd.smtp import SMTP
 
 from bot.mail.server import password_check
 from bot.mail.service import MailService, add_arguments, start
+from doubles.loop import LoopThread
 
 if TYPE_CHECKING:
     from bot.answering import Answerer
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 20.0, every: float = 0.01) -> Any:
-    """Check `condition` until it is truthy, then return it; fail after `timeout` seconds.
-
-    For conditions nothing signals, such as a file appearing; prefer `Sink.wait_for`.
-    """
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not true after {timeout}s: {condition}")
-        time.sleep(every)
-    return result
-
-
-class LoopThread:
-    """An asyncio loop in a daemon thread; `run` executes a coroutine there and waits for it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coroutine: Coroutine[Any, Any, Any], timeout: float = 30) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def close(self) -> None:
-        """Cancel what still runs (open client connections), then stop the loop."""
-        async def cancel_the_rest() -> None:
-            tasks = asyncio.all_tasks() - {asyncio.current_task()}
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        self.run(cancel_the_rest())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
 
 
 @dataclass(frozen=True)

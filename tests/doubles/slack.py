@@ -1,4 +1,4 @@
-"""A local stand-in for Slack, for tests, benchmarks and offline demos.
+"""A local stand-in for Slack, for tests and benchmarks.
 
 One aiohttp server on 127.0.0.1 plays every part of Slack the bot talks to:
 the Web API under /api/ (point SLACK_API_URL at `api_url`), response_urls,
@@ -14,14 +14,13 @@ payloads, and the signature headers for delivering them over HTTP.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -212,23 +211,6 @@ class FakeSlack:
     async def deliver(self, envelope: dict) -> None:
         """Send a Socket Mode envelope down the newest connection."""
         await self.sockets[-1].send_json(envelope)
-
-
-class BackgroundLoop:
-    """An asyncio loop in a daemon thread, so a synchronous caller can run the fake and an app beside it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="fake-slack", daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
 
 
 def signed(secret: str, body: str | bytes, timestamp: int | str | None = None) -> dict[str, str]:
