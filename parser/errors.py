@@ -23,8 +23,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "empty": (";", "\n;\n"),
     "sentence": ("hello bot", "what will this customer do?", "Hi!", '"hello"', "yes please",
                  "45 years old", "45, Premium", "churn: will they leave?", "?", "na ?"),
-    "no_rows": ("predict", "predict:", "predict churn", "predict churn:", "predict:\n",
-                "whatif", "whatif:", "whatif churn:"),
+    "no_rows": ("whatif", "whatif:", "whatif churn", "whatif churn:", "whatif:\n"),
     "empty_value": ("predict: age=", "predict: age=, income=5", "predict: age= income=5",
                     "predict: age=;", "age=", "churn: age="),
     "double_equals": ("predict: age==45", "predict: age:=45", "age==45"),
@@ -81,9 +80,13 @@ LABELS: dict[str, Label] = {
         lambda s: f"Remove the stray ',': `{s.delete()}`"),
     "mixed": Label(
         lambda s: "a row of only key=value pairs or only values",
-        lambda s: (f"A comma separates values: write `{s.unsplit()}`, or $1,200 for money." if s.split_number
-                   else f"Name every value (`{EXAMPLE}`) or none of them, in the model's field order "
-                        "(`predict iris: 5.1, 3.5, 1.4, 0.2`).")),
+        lambda s: (f"Name every value (`{EXAMPLE}`) or none of them, in the model's field order "
+                   "(`predict iris: 5.1, 3.5, 1.4, 0.2`).")),
+    "thousands": Label(
+        lambda s: "one number, written without commas",
+        lambda s: (f"In a command a comma separates values, so {s.grouped.group()} is not one number here. Write "
+                   + " or ".join(f"`{line}`" for line in s.ungrouped())
+                   + " (digits are grouped with commas only after a currency sign: $1,200).")),
     "whatif_arrow": Label(
         lambda s: "'->' and the changes to try",
         lambda s: "Put '->' between the row and the changes: `whatif: age=45, income=60000 -> income=80000`"),
@@ -115,6 +118,8 @@ def empty(text: str) -> ParseError:
 def from_lark(text: str, problem: UnexpectedInput, parser: Lark) -> ParseError:
     at_end = isinstance(problem, UnexpectedToken) and problem.token.type == "$END"
     spot = Spot(text, len(text.rstrip()) if at_end else problem.pos_in_stream)
+    if (comma := Spot(text, spot.pos - 1)).grouped:       # the 200 of income=1,200, which is not a second value
+        return error("thousands", comma)
     if isinstance(problem, UnexpectedCharacters):
         if spot.char in QUOTES:
             return error("unclosed_quote", spot)

@@ -12,6 +12,8 @@ BARE_KEY = re.compile(r"[^\W\d]\w*(?:-\w+)*(?:[^\S\n]+[^\W\d]\w*(?:-\w+)*)*")
 
 def to_text(command: Command) -> str:
     match command:
+        case Predict(model, ()):
+            return "predict" + (f" {model}" if model else "")
         case Predict(model, rows):
             return f"predict{head(model, rows[0])} " + "; ".join(row_text(row) for row in rows)
         case WhatIf(model, base, changes):

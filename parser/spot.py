@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parser.values import CURLY_QUOTES
+from parser.values import CURLY_QUOTES, THOUSANDS, with_magnitude
 
 WORD = re.compile(r"[\w-]+")
 CHUNK = re.compile(r"[^\s,;=]+")
 VALUE_AHEAD = re.compile(r"[^\S\n]+[^\s=:,;]")
-WHATIF = re.compile(r"\s*what[^\S\n]*-?[^\S\n]*if", re.IGNORECASE)
+WHATIF = re.compile(r"\s*what[^\S\n]*(?:-[^\S\n]*)?if", re.IGNORECASE)   # as linear as grammar.lark's WHATIF
 PREDICT = re.compile(r"\s*predict\b", re.IGNORECASE)
-SPLIT_NUMBER = re.compile(r"\d,\d{3}(?!\d)")
+SUFFIXED = re.compile(r"[\w%]")     # 1,200k or 1,200%, which have a magnitude of their own
 EXAMPLE_ROW = "age=45, income=60000"
 CONTEXT = 50  # characters of a long line shown on each side of the caret
 
@@ -70,12 +70,20 @@ class Spot:
         return VALUE_AHEAD.match(self.text, self.pos + len(self.word)) is not None
 
     @property
-    def split_number(self) -> bool:
-        """Is the spot the 200 of 1,200, which needs a currency to be one number?"""
-        return self.text[self.pos - 1:self.pos] == "," and SPLIT_NUMBER.match(self.text, max(0, self.pos - 2)) is not None
+    def grouped(self) -> re.Match[str] | None:
+        """The number the spot's comma groups the digits of, as in 1,200; None when it is no such comma."""
+        if self.char != ",":
+            return None
+        numbers = THOUSANDS.finditer(self.text, self._line_start, self._line_end)
+        return next((match for match in numbers if match.start() < self.pos < match.end()), None)
 
-    def unsplit(self) -> str:
-        return self._line(self.text[:self.pos - 1] + self.text[self.pos:])
+    def ungrouped(self) -> list[str]:
+        """The spot's line with its grouped number written without commas: plainly, and with a magnitude."""
+        match = self.grouped
+        plain = match.group().replace(",", "")
+        short = None if SUFFIXED.match(self.text, match.end()) else with_magnitude(plain)
+        return [self._line(self.text[:match.start()] + number + self.text[match.end():])
+                for number in (plain, short) if number]
 
     def as_whatif(self) -> str:
         verb = PREDICT.match(self.text)

@@ -29,8 +29,9 @@ def row(items: tuple[Pair, ...] | tuple[Value, ...]) -> Row:
 
 @v_args(inline=True)
 class ToCommand(Transformer):
-    def predict(self, _verb: Token, model: Token | None, rows: tuple[Row, ...]) -> Predict:
-        return Predict(text(model), rows, model_span=optional_span(model))
+    def predict(self, _verb: Token, model: Token | None, rows: tuple[Row, ...] | None) -> Predict:
+        """No rows (`predict churn` alone) is what a file upload says: the model for the files."""
+        return Predict(text(model), rows or (), model_span=optional_span(model))
 
     def implied(self, model: Token | None, rows: tuple[Row, ...]) -> Predict:
         return Predict(text(model), rows, model_span=optional_span(model))

@@ -1,18 +1,98 @@
-"""Literal text to Python values. The grammar has already checked the shape."""
+"""Literal text to Python values: the one reader of values, for commands and for CSV cells alike.
+
+grammar.lark says what a value looks like and this module what it means. In a
+command the grammar has already checked each token, so `number`, `money`,
+`percent`, `boolean` and `string` only decode it. `read` takes a value that
+stands alone, a CSV cell or any free text, and matches the grammar's own
+value terminals against all of it, so a cell means what the same text means
+in a command:
+
+    45  -3  4.5  1e3  60k  1.2M  3bn     $80.00  -$5  €1,200     15% (read as 15)
+    true false yes no on off y n         ?  na  n/a  null  none  missing
+
+One rule for `1,200`: a comma between groups of three digits is a thousands
+separator where it cannot separate values, that is in a CSV cell, which holds
+one value (`60,000` is 60000), and after a currency sign (`$1,200` is 1200).
+In a command the comma separates values, so `income=1,200` is an error whose
+hint says to write `income=1200` or `income=1.2k`.
+
+Cells have two extras of their own: an empty cell and `nan` (what spreadsheets
+and pandas write) are missing, and a yes/no field also takes `t`/`f` and `1`/`0`
+(`truth`).
+"""
 
 from __future__ import annotations
 
 import re
 from decimal import MAX_EMAX, Decimal, localcontext
 
+from parser.grammar import PARSER
+
 MAGNITUDES = {"k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "bn": 10**9}
 CURRENCIES = "$€£"
-TRUE_WORDS = frozenset({"true", "yes", "y", "on"})
+TRUE_WORDS = frozenset({"true", "yes", "y", "on"})      # the grammar's BOOL words that mean yes
+CELL_MISSING = frozenset({"", "nan"})
+CELL_TRUE, CELL_FALSE = frozenset({"t", "1"}), frozenset({"f", "0"})
 CURLY_QUOTES = {"“": "”", "‘": "’"}
 ESCAPES = {"n": "\n", "t": "\t", '"': '"', "'": "'", "\\": "\\"}
 ESCAPE = re.compile(r"\\(.)")
 NEEDS_ESCAPE = re.compile(r'[\\"\n\t]')
 SUFFIX = re.compile(r"(bn|[kKMB])$")
+# 1,200 and 12,345,678.9, not part of a longer run of digits and commas (1,20 and 1234,567 are not grouped)
+THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
+
+
+def _terminal(name: str) -> re.Pattern[str]:
+    """A value terminal of grammar.lark, so that cells and commands share one definition of each literal."""
+    return re.compile(PARSER.get_terminal(name).pattern.to_regexp())
+
+
+NUMBER, MONEY, PERCENT, BOOL, MISSING = map(_terminal, ("NUMBER", "MONEY", "PERCENT", "BOOL", "MISSING"))
+
+
+def read(text: str) -> int | float | bool | str | None:
+    """One value standing alone, as a command reads it: `60,000` -> 60000, `yes` -> True, `?` -> None.
+
+    Text that is no number, yes/no or missing word is itself, without the
+    spaces around it (`" Premium "` -> `"Premium"`).
+    """
+    cell = text.strip()
+    if missing(cell):
+        return None
+    if BOOL.fullmatch(cell):
+        return boolean(cell)
+    amount = _amount(THOUSANDS.sub(_ungroup, cell, count=1) if "," in cell else cell)
+    return cell if amount is None else amount
+
+
+def missing(text: str) -> bool:
+    """Is this cell or text a value not known: a missing word of the grammar, empty, or `nan`?"""
+    cell = text.strip()
+    return cell.lower() in CELL_MISSING or MISSING.fullmatch(cell) is not None
+
+
+def _ungroup(grouped: re.Match[str]) -> str:
+    return grouped.group().replace(",", "")
+
+
+def _amount(cell: str) -> int | float | None:
+    if NUMBER.fullmatch(cell):
+        return number(cell)
+    if MONEY.fullmatch(cell):
+        return money(cell)[0]
+    if PERCENT.fullmatch(cell):
+        return percent(cell)
+    return None
+
+
+def truth(text: str) -> bool | None:
+    """Yes or no as a yes/no field reads it: the grammar's words, and `t`/`f` or `1`/`0` as spreadsheets and
+    databases write them; None for anything else."""
+    word = text.strip()
+    if BOOL.fullmatch(word):
+        return boolean(word)
+    word = word.lower()
+    return True if word in CELL_TRUE else False if word in CELL_FALSE else None
 
 
 def number(raw: str) -> int | float:
@@ -25,6 +105,11 @@ def number(raw: str) -> int | float:
     digits, scale = (raw[: suffix.start()], MAGNITUDES[suffix.group()]) if suffix else (raw, 1)
     if "e" in digits.lower() or ("." in digits and not suffix):
         return float(digits) * scale
+    if not suffix:
+        try:
+            return int(digits)
+        except ValueError:  # more digits than int() reads from text
+            return float(digits)
     with localcontext(prec=len(digits) + 10, Emax=MAX_EMAX):
         amount = Decimal(digits) * scale
     if amount != amount.to_integral_value():
@@ -47,6 +132,16 @@ def percent(raw: str) -> int | float:
 
 def boolean(raw: str) -> bool:
     return raw.lower() in TRUE_WORDS
+
+
+def with_magnitude(digits: str) -> str | None:
+    """A plain number in the largest magnitude it reaches: `1200` -> `1.2k`, `3000000` -> `3M`; None below 1000."""
+    amount = Decimal(digits)
+    for suffix in ("B", "M", "k"):
+        if abs(amount) >= MAGNITUDES[suffix]:
+            with localcontext(prec=len(digits) + 1):
+                return format((amount / MAGNITUDES[suffix]).normalize(), "f") + suffix
+    return None
 
 
 def string(raw: str) -> str:

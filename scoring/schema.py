@@ -17,16 +17,10 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from parser import values as literals
 from scoring.problems import (DuplicateFeature, Imputed, MissingValue, OutOfRange, Problem, TooLarge,
                               UnknownCategory, UnknownFeature, WrongCount, WrongType, typed)
 
-MISSING_WORDS = frozenset({"", "?", "na", "n/a", "nan", "null", "none", "missing"})
-TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1", "t"})
-FALSE_WORDS = frozenset({"false", "no", "n", "off", "0", "f"})
-MAGNITUDES = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
-NUMBER = re.compile(r"""^\s*(?P<sign>[-+]?)\s*(?P<currency>[$€£]?)\s*(?P<sign2>[-+]?)
-                        (?P<digits>(\d{1,3}(,\d{3})+|\d+)(\.\d*)?|\.\d+)(?P<exp>[eE][-+]?\d+)?
-                        \s*(?P<suffix>k|K|M|B|bn|%)?\s*$""", re.VERBOSE)
 # The largest number a model is given. scikit-learn's trees compute in float32, where anything
 # larger is infinity and the model refuses the row, so a larger value is refused here with its field.
 LARGEST = float(np.finfo(np.float32).max)
@@ -48,19 +42,12 @@ def normalise_key(key: str) -> str:
     return re.sub(r"[\s_\-]+", "", key).lower()
 
 
-def parse_number(text: str) -> float | None:
-    """A number as people write it: `60,000`, `$80.00`, `60k`, `1.2M`, `1e3`, `15%` (=15)."""
-    match = NUMBER.match(text)
-    if not match or (match["sign"] and match["sign2"]):
-        return None
-    number = float(match["digits"].replace(",", "") + (match["exp"] or ""))
-    suffix = (match["suffix"] or "").lower()
-    number *= MAGNITUDES.get(suffix, 1.0)
-    return -number if "-" in (match["sign"] + match["sign2"]) else number
-
-
 def to_number(value: object) -> float | None:
-    """A typed value or text as a float; ±infinity for an integer too large for one; None if no number."""
+    """A typed value or text as a float; ±infinity for an integer too large for one; None if no number.
+
+    Text reads as the command language reads a value (parser.values), so a cell's `60,000`, `$80.00`,
+    `60k` and `15%` are numbers and its `yes` is not.
+    """
     if isinstance(value, (bool, float)):
         return float(value)
     if isinstance(value, int):
@@ -68,7 +55,8 @@ def to_number(value: object) -> float | None:
             return float(value)
         except OverflowError:  # 309 digits or more
             return math.inf if value > 0 else -math.inf
-    return parse_number(str(value))
+    read = literals.read(str(value))
+    return None if read is None or isinstance(read, (bool, str)) else to_number(read)
 
 
 def is_missing(value: object) -> bool:
@@ -76,7 +64,7 @@ def is_missing(value: object) -> bool:
         return True
     if isinstance(value, float):
         return math.isnan(value)
-    return isinstance(value, str) and value.strip().lower() in MISSING_WORDS
+    return isinstance(value, str) and literals.missing(value)
 
 
 @dataclass(frozen=True)
@@ -129,16 +117,13 @@ class Feature:
         number = to_number(value)
         if number in (0.0, 1.0):
             return bool(number)
-        word = typed(value).strip().lower()
-        if word in TRUE_WORDS or word in FALSE_WORDS:
-            return word in TRUE_WORDS
-        return WrongType(self.name, EXPECTED[self.kind], value)
+        said = literals.truth(typed(value))
+        return WrongType(self.name, EXPECTED[self.kind], value) if said is None else said
 
     def _category(self, value: object) -> str | Problem:
         if isinstance(value, bool) and self.categories:
             # the parser reads `yes` as True, so look for the one category that says yes (or no)
-            words = TRUE_WORDS if value else FALSE_WORDS
-            said = [c for c in self.categories if c.casefold() in words]
+            said = [c for c in self.categories if literals.truth(c) is value]
             return said[0] if len(said) == 1 else UnknownCategory(self.name, value, self.categories)
         text = typed(value).strip()         # 3.0 read from a number is the category "3"
         if not self.categories:

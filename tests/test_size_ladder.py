@@ -18,7 +18,7 @@ import pytest
 import parser
 from bot.core import Bot
 from bot.mail.body import html_to_text, own_words
-from bot.mail.commands import command_blocks
+from parser import segment
 from bot.mail.parse import parse as parse_mail
 from bot.reply import Attachment
 from bot.slack.incoming import plain_text
@@ -45,8 +45,8 @@ def paths(bot: Bot) -> dict[str, Callable[[int], object]]:
         "parse rows": lambda kb: parser.parse(repeat("age=45; ", kb, "predict: ")),
         "parse open quotes": lambda kb: parser.parse(repeat('"x ', kb, "predict: ")),
         "handle words": lambda kb: bot.handle(repeat("a ", kb, "predict: ")),
-        "mail one line": lambda kb: command_blocks(own_words(parse_mail(mail(repeat("a=1 ", kb))).text)),
-        "mail many lines": lambda kb: command_blocks(own_words(parse_mail(mail(repeat("age=45\n", kb))).text)),
+        "mail one line": lambda kb: segment(own_words(parse_mail(mail(repeat("a=1 ", kb))).text)),
+        "mail many lines": lambda kb: segment(own_words(parse_mail(mail(repeat("age=45\n", kb))).text)),
         "mail html": lambda kb: html_to_text(repeat("<div><b>a</b>", kb)),
         "slack markup": lambda kb: plain_text(repeat("<@U1|ann> &lt; ", kb)),
         "csv rows": lambda kb: bot.handle("", attachments=[Attachment("r.csv", repeat("45,60000\n", kb,

@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING
 
 from bot.answering import Pool
 from bot.mail.body import own_words
-from bot.mail.commands import command_blocks, names_model_for_files
 from bot.mail.compose import compose
 from bot.mail.guard import Guard
 from bot.mail.parse import Mail, parse
 from bot.mail.spool import Envelope, Spool, message_key, unpack
 from bot.render.email import Answer
 from bot.reply import Sender
+from parser import MAX_COMMAND_CHARS, Predict, segment
+from parser import parse as parse_command
 from scoring.problems import shorten
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ class Worker:
         elif reason := self.guard.why_not(mail):
             self.spool.settle(key, reason)
         else:
-            return Job(path, envelope, mail, key, command_blocks(own_words(mail.text)))
+            return Job(path, envelope, mail, key, segment(own_words(mail.text)))
         self.spool.done(path)
         return None
 
@@ -143,7 +144,10 @@ class Worker:
         sender = Sender(mail.answer_to, mail.name, "email")
         answers, notes = [], []
         if mail.attachments:
-            asked = blocks.pop(0) if blocks and names_model_for_files(blocks[0]) else ""
+            # `predict churn` alone (a Predict with no rows) names the model for the files; within the length
+            # limit only, so that nothing longer than a command is parsed
+            first = parse_command(blocks[0]) if blocks and len(blocks[0]) <= MAX_COMMAND_CHARS else None
+            asked = blocks.pop(0) if isinstance(first, Predict) and not first.rows else ""
             answers.append(Answer(asked, await self.answerer.answer(asked, sender, mail.attachments)))
         if len(blocks) > self.max_commands:
             notes.append(f"Your mail has {len(blocks)} commands; I answered the first {self.max_commands}. "

@@ -105,6 +105,12 @@ ACCEPTED = [
     ("predict iris 5.1 3.5 1.4 0.2", predict("iris", values(n(5.1), n(3.5), n(1.4), n(0.2)))),
     ("predict Basic, 5", predict(None, values(word("Basic"), n(5)))),
     ("churn:\nage=45", predict("churn", pairs(("age", n(45))))),
+    # No rows: what a file upload says, naming the model for the files
+    ("predict", predict(None)),
+    ("predict:", predict(None)),
+    ("predict churn", predict("churn")),
+    ("Predict churn:", predict("churn")),
+    ("predict churn:\n\n", predict("churn")),
     # Rows: ';' or lines, blank lines, trailing separators
     ("predict:\nage=45\nage=30", predict(None, pairs(("age", n(45))), pairs(("age", n(30))))),
     ("predict churn:\nage=45\n\nage=30\n", predict("churn", pairs(("age", n(45))), pairs(("age", n(30))))),
@@ -213,3 +219,8 @@ def test_every_value_span_covers_its_raw_text():
 def test_spans_take_no_part_in_equality():
     assert parse("predict:   age=45") == parse("predict: age=45")
     assert parse("predict:   age=45").rows[0].span != parse("predict: age=45").rows[0].span
+
+
+def test_slash_predict_is_predict_as_slack_types_it():
+    assert parse("/predict age=45") == parse("predict age=45")
+    assert parse("/predict churn") == Predict("churn", ())

@@ -73,7 +73,7 @@ rows = pair_rows | value_rows
 models = st.none() | names
 topics = st.none() | st.from_regex(r"[a-z][a-z-]{0,8}(?: [a-z]{1,5}){0,2}", fullmatch=True)
 commands = st.one_of(
-    st.builds(Predict, models, st.lists(rows, min_size=1, max_size=3).map(tuple)),
+    st.builds(Predict, models, st.lists(rows, max_size=3).map(tuple)),
     st.builds(WhatIf, models, rows, pair_rows),
     st.builds(Explain, models),
     st.builds(Schema, models),

@@ -44,7 +44,10 @@ REJECTED = [
     ("predict: a=1, b=2, 30", "mixed", 1, 20),
     ("predict: 45, age=30", "mixed", 1, 14),
     ("45, age=30", "mixed", 1, 5),
-    ("predict: a=1, d=1,200", "mixed", 1, 19),
+    ("predict: a=1, d=1,200", "thousands", 1, 18),
+    ("income=1,200", "thousands", 1, 9),
+    ("predict: income=1,200,000 plan=Basic", "thousands", 1, 18),
+    ("predict: income=12345,678", "mixed", 1, 23),
     ("whatif: age=45, income=60000", "whatif_arrow", 1, 29),
     ("whatif: age=45; age=50", "whatif_arrow", 1, 17),
     ("whatif churn: 5, 6", "whatif_arrow", 1, 19),
@@ -57,9 +60,8 @@ REJECTED = [
     ("hepl predict", "unknown_verb", 1, 1),
     ("  explian churn", "unknown_verb", 1, 3),
     ("predicts: age=45", "unknown_verb", 1, 1),
-    ("predict", "no_rows", 1, 8),
-    ("predict churn", "no_rows", 1, 14),
-    ("predict churn:", "no_rows", 1, 15),
+    ("whatif", "no_rows", 1, 7),
+    ("whatif churn", "no_rows", 1, 13),
     ("whatif:", "no_rows", 1, 8),
     ("explain churn now", "syntax", 1, 15),
     ("models churn", "syntax", 1, 8),
@@ -109,14 +111,24 @@ def test_every_example_in_the_error_table_gets_its_own_label(label, example):
     ("predict: plan=“Premium", "`predict: plan=“Premium”`"),
     ("predict: age=45, income 60000", "`predict: age=45, income=60000`"),
     ("predcit churn: age=45", "Did you mean predict? `predict churn: age=45`"),
-    ("predict churn", "`predict churn: age=45, income=60000`"),
     ("whatif churn", "`whatif churn: age=45, income=60000 -> income=80000`"),
     ("predict churn: age=45 -> age=50", "`whatif churn: age=45 -> age=50`"),
-    ("predict: a=1, d=1,200", "`predict: a=1, d=1200`"),
+    ("predict: a=1, d=1,200", "`predict: a=1, d=1200` or `predict: a=1, d=1.2k`"),
+    ("predict: income=1,200,000 plan=Basic", "`predict: income=1200000 plan=Basic` or `predict: income=1.2M plan=Basic`"),
+    ("predict: fee=1,200.50", "`predict: fee=1200.50` or `predict: fee=1.2005k`"),
+    ("predict: fee=1,200k", "`predict: fee=1200k` ("),
     ("predict:\nage=45\nage=30,", "`age=30`"),
 ])
 def test_hints_show_the_message_fixed(message, fix):
     assert fix in parse(message).hint
+
+
+def test_thousands_in_a_command_say_the_comma_separates_values():
+    error = parse("predict: income=1,200")
+    assert error.expected == "one number, written without commas"
+    assert error.hint == ("In a command a comma separates values, so 1,200 is not one number here. Write "
+                          "`predict: income=1200` or `predict: income=1.2k` "
+                          "(digits are grouped with commas only after a currency sign: $1,200).")
 
 
 def test_a_generic_error_says_what_would_fit():

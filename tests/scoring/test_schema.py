@@ -5,7 +5,7 @@ import pytest
 
 from scoring.problems import (DuplicateFeature, Imputed, MissingValue, OutOfRange, TooLarge, UnknownCategory,
                               UnknownFeature, WrongCount, WrongType)
-from scoring.schema import CoercedRow, Feature, Kind, Schema, normalise_key, parse_number, to_frame
+from scoring.schema import CoercedRow, Feature, Kind, Schema, is_missing, normalise_key, to_frame, to_number
 
 SCHEMA = Schema((
     Feature("age", Kind.INTEGER, low=18, high=80),
@@ -24,15 +24,30 @@ def problems(row):
 @pytest.mark.parametrize("text, number", [
     ("45", 45), ("-3", -3), ("4.5", 4.5), ("1e3", 1000), ("60k", 60_000), ("1.2M", 1_200_000),
     ("$80.00", 80), ("-$5", -5), ("$1,200", 1200), ("60,000", 60_000), ("15%", 15), (".5", 0.5),
-    ("2bn", 2e9), (" 7 ", 7),
+    ("2bn", 2e9), (" 7 ", 7), ("1,234,567.5", 1_234_567.5),
 ])
-def test_parse_number_reads_what_people_write(text, number):
-    assert parse_number(text) == pytest.approx(number)
+def test_text_reads_as_the_number_people_write(text, number):
+    assert to_number(text) == pytest.approx(number)
 
 
-@pytest.mark.parametrize("text", ["sixty", "", "1.2.3", "$", "k", "--5", "12 apples", "1,00"])
-def test_parse_number_rejects_what_is_not_a_number(text):
-    assert parse_number(text) is None
+@pytest.mark.parametrize("text", ["sixty", "", "1.2.3", "$", "k", "--5", "12 apples", "1,00", "yes", "?", "nan"])
+def test_text_that_is_no_number_reads_as_none(text):
+    assert to_number(text) is None
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), "", " ", "?", "NA", "n/a", "null", "None", "missing", "nan"])
+def test_missing_is_the_grammar_s_missing_words_and_a_cell_s_empty_or_nan(value):
+    assert is_missing(value)
+
+
+@pytest.mark.parametrize("value", [0, "0", "no", "Nothing", "none of them"])
+def test_a_value_is_not_missing_for_resembling_a_missing_word(value):
+    assert not is_missing(value)
+
+
+def test_a_cell_reads_as_the_same_text_does_in_a_command():
+    row = SCHEMA.coerce({"age": "45", "income": "60,000", "plan_type": "Premium", "autopay": "t"})
+    assert row.values == {"age": 45, "income": 60_000.0, "plan_type": "Premium", "autopay": True}
 
 
 @pytest.mark.parametrize("key", ["plan_type", "PlanType", "plan type", "plan-type", "PLAN_TYPE"])
@@ -147,7 +162,8 @@ def test_frame_uses_nan_for_missing_and_floats_for_numbers():
 
 
 @pytest.mark.parametrize("given, expected", [("yes", True), ("N", False), ("on", True), ("1", True),
-                                             ("0.0", False), ("1.0", True), (1, True), (0.0, False)])
+                                             ("0.0", False), ("1.0", True), (1, True), (0.0, False),
+                                             ("t", True), ("F", False), ("0", False), (" off ", False)])
 def test_booleans_read_words_and_zero_or_one(given, expected):
     assert SCHEMA.feature("autopay").coerce(given) is expected
 
@@ -205,5 +221,7 @@ def test_messages_show_values_as_written_never_as_python_reprs(value, shown):
 def test_yes_or_no_reads_the_category_that_says_yes_or_no():
     answer = Feature("answer", Kind.CATEGORICAL, categories=("No", "Yes"))
     assert answer.coerce(True) == "Yes" and answer.coerce(False) == "No"
+    flag = Feature("flag", Kind.CATEGORICAL, categories=("0", "1"))
+    assert flag.coerce(True) == "1" and flag.coerce(False) == "0"
     [problem] = problems({"age": 45, "plan_type": True})
     assert problem.message == "plan_type has no category 'yes'. Choices: Basic, Premium, Premium Plus."
