@@ -1,9 +1,11 @@
 """What a message means, and the one Reply every channel renders.
 
 `Bot.handle` is the only place that decides what a message means: it parses
-the text, finds the model, scores, and builds a channel-neutral Reply.
-Problems come back as Reply values with a message for people; an unexpected
-failure is logged with its traceback and answered with a short apology.
+the text, looks up the model the command names (once), scores, and builds a
+channel-neutral Reply. Problems come back as Reply values with a message for
+people; an unexpected failure is logged with its traceback and answered with
+a short apology. `commands` splits a Slack or terminal message into the
+commands `handle` answers one at a time.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import IO
 
-import parser as commands
+import parser
 from bot import reply
 from bot.help import help_text
-from bot.present import example_command, field_reply, inputs_text, row_reply, value_text
+from bot.present import example_command, field_reply, row_reply, whatif_body
 from scoring.batch import BatchError, score_csv
+from scoring.compare import compare
 from scoring.model import Model
 from scoring.problems import DuplicateFeature, Problem
 from scoring.registry import Registry
@@ -27,7 +31,8 @@ from scoring.score import score
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 50
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_COMMANDS = 10                   # commands answered from one message; mail's default too
+MAX_FILE_BYTES = 20 * 1024 * 1024   # files sent in chat; `predbot score` has no limit
 MAX_FILE_ROWS = 200_000
 TOP_K = 3
 
@@ -40,7 +45,7 @@ class Bot:
     def handle(self, text: str, sender: reply.Sender | None = None,
                attachments: Sequence[reply.Attachment] = (),
                progress: Callable[[int], None] | None = None, deadline: float | None = None) -> reply.Reply:
-        """The answer to one message. With CSV attachments, the text may name the model.
+        """The answer to one command. With CSV attachments, the text may name the model (`predict churn`).
 
         `progress` is called with the number of rows scored so far, for long files;
         past `deadline` (a `time.monotonic()` value) a file stops scoring and says so.
@@ -51,47 +56,56 @@ class Bot:
             return self._handle(text)
         except Exception:  # noqa: BLE001 - the user gets an apology, the log gets the traceback
             log.exception("unexpected failure answering %r", text[:200])
-            return refused("Sorry, something went wrong on our side while answering that. "
-                           "The bot's owner can find the details in the log.", "internal")
+            return reply.Reply.apology()
 
     def _handle(self, text: str) -> reply.Reply:
         if too_big := self.oversized(text):
             return too_big
-        command = commands.parse(text)
+        command = parser.parse(text)
+        if isinstance(command, parser.ParseError):
+            return parse_error(command)
+        return self.respond(command, text)
+
+    def respond(self, command: parser.Command, text: str = "") -> reply.Reply:
+        """The answer to a parsed command; the model it names is looked up once, here."""
         match command:
-            case commands.ParseError():
-                return parse_error(command)
-            case commands.Predict():
-                return self.predict(command, text)
-            case commands.WhatIf():
-                return self.whatif(command)
-            case commands.Explain():
-                return self.explain(command.model)
-            case commands.Schema():
-                return self.schema(command.model)
-            case commands.Models():
+            case parser.Models():
                 return self.models()
-            case commands.Help():
+            case parser.Help():
                 return reply.Reply(reply.Status.OK, reply.Help(help_text(command.topic, self.registry)))
+        model = self.model(command.model)
+        if isinstance(model, reply.Reply):
+            return model
+        match command:
+            case parser.Predict():
+                return self.predict(model, command, text)
+            case parser.WhatIf():
+                return self.whatif(model, command)
+            case parser.Explain():
+                return explain(model)
+            case parser.Schema():
+                return self.describe(model)
         raise TypeError(f"no handler for {command!r}")
 
     def oversized(self, text: str) -> reply.Reply | None:
         """Refuse what is too long before parsing it, so no message costs more than its size allows."""
-        if len(text) > commands.MAX_COMMAND_CHARS:
-            return refused(f"That message is {len(text):,} characters long; one command takes up to "
-                           f"{commands.MAX_COMMAND_CHARS:,}. Send many rows as a CSV file instead.", "too_long")
-        if (rows := commands.count_rows(text)) > self.max_rows + 1:     # + 1: a `predict:` line of its own
+        if len(text) > parser.MAX_COMMAND_CHARS:
+            return reply.Reply.refused(f"That message is {len(text):,} characters long; one command takes up to "
+                                       f"{parser.MAX_COMMAND_CHARS:,}. Send many rows as a CSV file instead.",
+                                       "too_long")
+        if (rows := parser.count_rows(text)) > self.max_rows + 1:     # + 1: a `predict:` line of its own
             return too_many_rows(rows, self.max_rows)
         return None
 
     def model(self, name: str | None) -> Model | reply.Reply:
-        found = self.registry.get(name)
-        return refused(found.message, found.label) if isinstance(found, Problem) else found
+        return look_up(self.registry, name)
 
-    def predict(self, command: commands.Predict, text: str) -> reply.Reply:
-        model = self.model(command.model)
-        if isinstance(model, reply.Reply):
-            return model
+    def predict(self, model: Model, command: parser.Predict, text: str) -> reply.Reply:
+        if not command.rows:
+            return reply.Reply.refused(
+                f"Give the values to predict from, like this:\n{self.example(model)}\n"
+                f"`schema {model.name}` lists every field; a CSV file sent with `predict {model.name}` "
+                "is scored row by row.", "no_rows", model)
         if len(command.rows) > self.max_rows:
             return too_many_rows(len(command.rows), self.max_rows)
         named = [self.named_row(model, row) for row in command.rows]
@@ -108,103 +122,55 @@ class Bot:
         scale = next((r.scale for r in results if r.ok and r.scale), "")
         return answer(status, reply.Prediction(tuple(rows), scale), model)
 
-    def named_row(self, model: Model, row: commands.Row) -> dict[str, object] | Problem:
-        if row.items and isinstance(row.items[0], commands.Value):
+    def named_row(self, model: Model, row: parser.Row) -> dict[str, object] | Problem:
+        if row.items and isinstance(row.items[0], parser.Value):
             return model.schema.name_positional([plain(v) for v in row.items])
         named: dict[str, object] = {}
         for pair in row.items:
             if pair.key in named:       # `age=1, age=2`: the schema only sees spellings that differ
-                return DuplicateFeature(canonical(model, pair.key))
+                return DuplicateFeature(model.field_name(pair.key))
             named[pair.key] = plain(pair.value)
         return named
 
-    def whatif(self, command: commands.WhatIf) -> reply.Reply:
-        model = self.model(command.model)
-        if isinstance(model, reply.Reply):
-            return model
+    def whatif(self, model: Model, command: parser.WhatIf) -> reply.Reply:
         base = self.named_row(model, command.base)
         if isinstance(base, Problem):
-            return not_predicted(base.message, model)
+            return reply.Reply.not_predicted(base.message, model)
         changes = {pair.key: plain(pair.value) for pair in command.changes.items}  # the grammar makes these pairs
-        before_values = {canonical(model, k): v for k, v in base.items()}
-        after = dict(before_values)
-        for key, value in changes.items():
-            feature = model.schema.feature(key)
-            if isinstance(feature, Problem):
-                return not_predicted(feature.message, model)
-            after[feature.name] = value
-        everything = len(model.schema.features)
-        [before_result] = score(model, [base], everything)
-        about = str(before_result.prediction) if model.is_classifier and before_result.ok else ""
-        [after_result] = score(model, [after], everything, drivers_for=about or None)
-        before = row_reply(model, before_result, inputs_text(base))
-        changed = row_reply(model, after_result, inputs_text(after))
-        if not (before.ok and changed.ok):
-            return answer(reply.Status.NOT_PREDICTED,
-                          reply.WhatIf(before, changed, (), (), before_result.scale), model)
-        return answer(reply.Status.OK, reply.WhatIf(
-            before=shorten(before), after=shorten(changed),
-            changes=tuple(reply.Change(canonical(model, k), value_text(before_values.get(canonical(model, k))),
-                                       value_text(v)) for k, v in changes.items()),
-            moved=moved_drivers(before_result, after_result),
-            scale=before_result.scale, about=about), model)
-
-    def explain(self, name: str | None) -> reply.Reply:
-        model = self.model(name)
-        if isinstance(model, reply.Reply):
-            return model
-        scale, importances = model.importance
-        if not importances:
-            return refused(f"{model.name} has no background sample, so its global drivers are unknown.",
-                           "no_background", model)
-        body = reply.Explanation(tuple(reply.Importance(f, v) for f, v in importances), scale,
-                                 len(model.background))
-        return answer(reply.Status.OK, body, model, with_id=False)
+        comparison = compare(model, base, changes, TOP_K)
+        if isinstance(comparison, Problem):
+            return reply.Reply.not_predicted(comparison.message, model)
+        status = reply.Status.OK if comparison.ok else reply.Status.NOT_PREDICTED
+        return answer(status, whatif_body(model, comparison), model)
 
     def schema(self, name: str | None) -> reply.Reply:
-        model = self.model(name)
-        if isinstance(model, reply.Reply):
-            return model
-        is_default = model.name == self.registry.default_name
-        body = reply.SchemaInfo(tuple(field_reply(f) for f in model.schema.features),
-                                example_command(model, is_default), model.card.description, model.target)
+        """`schema NAME` without the parsing, for `predbot schema` and the chat's greeting."""
+        return self.respond(parser.Schema(name))
+
+    def describe(self, model: Model) -> reply.Reply:
+        body = reply.SchemaInfo(tuple(field_reply(f) for f in model.schema.features), self.example(model),
+                                model.card.description, model.target)
         return answer(reply.Status.OK, body, model, with_id=False)
+
+    def example(self, model: Model) -> str:
+        return example_command(model, model.name == self.registry.default_name)
 
     def score_files(self, text: str, attachments: Sequence[reply.Attachment],
                     progress: Callable[[int], None] | None = None, deadline: float | None = None) -> reply.Reply:
-        model = self.model(model_named_for_files(text))
+        model = self.model(self.named_for_files(text))
         if isinstance(model, reply.Reply):
             return model
         scored, files = [], []
         for attachment in attachments:
-            result = self.score_file(model, attachment, progress, deadline)
-            scored.append(result[0])
-            files += result[1:]
-        status = reply.Status.OK if files else reply.Status.NOT_PREDICTED
-        return replace(answer(status, reply.Batch(tuple(scored)), model), files=tuple(files))
+            result, file = score_attachment(model, attachment, progress, deadline)
+            scored.append(result)
+            files += [file] if file else []
+        return batch_reply(model, scored, files)
 
-    def score_file(self, model: Model, attachment: reply.Attachment,
-                   progress: Callable[[int], None] | None, deadline: float | None) -> tuple:
-        name = attachment.filename
-        if not name.lower().endswith(".csv") and "csv" not in attachment.content_type:
-            return (reply.ScoredFile(name, error="Only CSV files can be scored; save it as .csv."),)
-        if len(attachment.content) > MAX_FILE_BYTES:
-            return (reply.ScoredFile(name, error=f"The file is {len(attachment.content) / 2**20:.1f} MB; "
-                                     f"files up to {MAX_FILE_BYTES // 2**20} MB can be scored here. "
-                                     "Split it, or run `predbot score` on it."),)
-        if attachment.content.count(b"\n") > MAX_FILE_ROWS + 1:
-            return (reply.ScoredFile(name, error=f"The file has more than {MAX_FILE_ROWS:,} rows; "
-                                     "split it, or run `predbot score` on it."),)
-        out = io.StringIO()
-        try:
-            summary = score_csv(model, io.BytesIO(attachment.content), out, TOP_K, progress=progress,
-                                deadline=deadline)
-        except BatchError as error:
-            return (reply.ScoredFile(name, error=str(error)),)
-        result_name = f"{name.rsplit('.', 1)[0]}-{model.name}-predictions.csv"
-        return (reply.ScoredFile(name, summary.rows, summary.predicted, dict(summary.reasons),
-                                 summary.ignored_columns, result=result_name),
-                reply.File(result_name, out.getvalue().encode("utf-8")))
+    def named_for_files(self, text: str) -> str | None:
+        """The model files are for: `predict churn` (or `predict churn:`) names one; anything else, the default."""
+        command = None if self.oversized(text) else parser.parse(text)
+        return command.model if isinstance(command, parser.Predict) and not command.rows else None
 
     def models(self) -> reply.Reply:
         default = self.registry.default_name
@@ -213,35 +179,84 @@ class Bot:
         return reply.Reply(reply.Status.OK, reply.Models(infos, self.registry.unavailable()))
 
 
-def model_named_for_files(text: str) -> str | None:
-    """The model a file is for: `predict churn`, `churn`, or nothing (the default model)."""
-    words = text.replace(":", " ").split()
-    if words and words[0].lower() == "predict":
-        words = words[1:]
-    return words[0] if len(words) == 1 else None
+def commands(text: str, limit: int = MAX_COMMANDS) -> tuple[list[str], reply.Reply | None]:
+    """The commands in a Slack or terminal message, in order, and a refusal for any past the first `limit`.
+
+    Prose between commands is dropped; a message with no command is taken whole, so it gets its parse error.
+    """
+    found = parser.segment(text) or [text]
+    if len(found) <= limit:
+        return found, None
+    left = len(found) - limit
+    return found[:limit], reply.Reply.refused(
+        f"Your message has {len(found)} commands; I answered the first {limit} and not the other {left}. "
+        "Send those again, or many rows as a CSV file.", "too_many_commands")
 
 
-def plain(value: commands.Value) -> object:
+def look_up(registry: Registry, name: str | None) -> Model | reply.Reply:
+    """The model called `name` (None: the default one), or a refusal that says which models there are."""
+    found = registry.get(name)
+    return reply.Reply.refused(found.message, found.label) if isinstance(found, Problem) else found
+
+
+def explain(model: Model) -> reply.Reply:
+    scale, importances = model.importance
+    if not importances:
+        return reply.Reply.refused(f"{model.name} has no background sample, so its global drivers are unknown.",
+                                   "no_background", model)
+    body = reply.Importances(tuple(reply.Importance(f, v) for f, v in importances), scale, len(model.background))
+    return answer(reply.Status.OK, body, model, with_id=False)
+
+
+def score_attachment(model: Model, attachment: reply.Attachment, progress: Callable[[int], None] | None,
+                     deadline: float | None) -> tuple[reply.ScoredFile, reply.File | None]:
+    """A file sent in chat, within the chat's limits; its results travel beside the reply as a File."""
+    name = attachment.filename
+    if refusal := attachment_refusal(attachment):
+        return reply.ScoredFile(name, error=refusal), None
+    results, out = f"{name.rsplit('.', 1)[0]}-{model.name}-predictions.csv", io.StringIO()
+    scored = score_stream(model, name, io.BytesIO(attachment.content), out, results, TOP_K, progress, deadline)
+    return scored, None if scored.error else reply.File(results, out.getvalue().encode("utf-8"))
+
+
+def attachment_refusal(attachment: reply.Attachment) -> str | None:
+    if not attachment.filename.lower().endswith(".csv") and "csv" not in attachment.content_type:
+        return "Only CSV files can be scored; save it as .csv."
+    if len(attachment.content) > MAX_FILE_BYTES:
+        return file_too_big(len(attachment.content))
+    if attachment.content.count(b"\n") > MAX_FILE_ROWS + 1:
+        return f"The file has more than {MAX_FILE_ROWS:,} rows; split it, or run `predbot score` on it."
+    return None
+
+
+def file_too_big(size: int | None) -> str:
+    """Why a file sent in chat is not scored; `size` None when only the download's length told."""
+    shown = f"{size / 2**20:.1f} MB" if size else "too big"
+    return (f"The file is {shown}; files up to {MAX_FILE_BYTES // 2**20} MB can be scored here. "
+            "Split it, or run `predbot score` on it.")
+
+
+def score_stream(model: Model, name: str, source: IO[bytes], destination: IO[str], results: str | None = None,
+                 top_k: int | None = TOP_K, progress: Callable[[int], None] | None = None,
+                 deadline: float | None = None) -> reply.ScoredFile:
+    """The CSV bytes in `source` scored into `destination`, for chat and `predbot score` alike (no size
+    limit here). A file that cannot be scored says why in its ScoredFile; `results` names `destination`."""
+    try:
+        summary = score_csv(model, source, destination, top_k, progress=progress, deadline=deadline)
+    except BatchError as error:
+        return reply.ScoredFile(name, error=str(error))
+    return reply.ScoredFile(name, summary.rows, summary.predicted, dict(summary.reasons), summary.ignored_columns,
+                            result=results)
+
+
+def batch_reply(model: Model, scored: Sequence[reply.ScoredFile], files: Sequence[reply.File] = ()) -> reply.Reply:
+    status = reply.Status.OK if any(f.error is None for f in scored) else reply.Status.NOT_PREDICTED
+    return replace(answer(status, reply.Batch(tuple(scored)), model), files=tuple(files))
+
+
+def plain(value: parser.Value) -> object:
     """A parsed value as the scorer takes it; the parser already read numbers and units."""
     return value.value
-
-
-def canonical(model: Model, key: str) -> str:
-    feature = model.schema.feature(key)
-    return key if isinstance(feature, Problem) else feature.name
-
-
-def moved_drivers(before, after) -> tuple[reply.Driver, ...]:
-    """How each feature's contribution changed, biggest move first."""
-    old = {d.feature: d.contribution for d in before.drivers}
-    deltas = [(d.feature, d.value, d.contribution - old.get(d.feature, 0.0)) for d in after.drivers]
-    deltas.sort(key=lambda item: -abs(item[2]))
-    return tuple(reply.Driver(f, value_text(v), delta, "up" if delta > 0 else "down")
-                 for f, v, delta in deltas[:TOP_K] if delta != 0)
-
-
-def shorten(row: reply.Row) -> reply.Row:
-    return replace(row, drivers=row.drivers[:TOP_K])
 
 
 def answer(status: reply.Status, body: reply.Body, model: Model, with_id: bool = True) -> reply.Reply:
@@ -250,21 +265,11 @@ def answer(status: reply.Status, body: reply.Body, model: Model, with_id: bool =
 
 
 def too_many_rows(rows: int, limit: int) -> reply.Reply:
-    return refused(f"That is {rows} rows; one message takes up to {limit}. Send the rest as a CSV file.",
-                   "too_many_rows")
+    return reply.Reply.refused(f"That is {rows} rows; one message takes up to {limit}. "
+                               "Send the rest as a CSV file.", "too_many_rows")
 
 
-def refused(message: str, label: str, model: Model | None = None) -> reply.Reply:
-    return reply.Reply(reply.Status.REFUSED, reply.Problem(message, label=label),
-                       model=model.name if model else None, version=model.version if model else None)
-
-
-def not_predicted(message: str, model: Model) -> reply.Reply:
-    return reply.Reply(reply.Status.NOT_PREDICTED, reply.Problem(message, label="not_predicted"),
-                       model=model.name, version=model.version)
-
-
-def parse_error(error: commands.ParseError) -> reply.Reply:
+def parse_error(error: parser.ParseError) -> reply.Reply:
     return reply.Reply(reply.Status.PARSE_ERROR,
-                       reply.Problem(f"I couldn't read that: expected {error.expected}.",
-                                     caret=error.caret, hint=error.hint, label=error.label))
+                       reply.Unanswered(f"I couldn't read that: expected {error.expected}.",
+                                        caret=error.caret, hint=error.hint, label=error.label))

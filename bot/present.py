@@ -7,10 +7,11 @@ from collections.abc import Mapping
 
 from bot import reply
 from parser.values import quote
+from scoring.compare import Comparison
 from scoring.model import Model
 from scoring.problems import shorten, typed
 from scoring.schema import Feature, Kind
-from scoring.score import RowResult
+from scoring.score import Driver, RowResult
 
 PLAIN_WORD = re.compile(r"^[A-Za-z][\w.\-]*$")
 VALUE_CHARS = 100       # longer than any category or example value, short enough to never be a wall of text
@@ -35,8 +36,7 @@ def row_reply(model: Model, result: RowResult, inputs: str) -> reply.Row:
     if not result.ok:
         return reply.Row(inputs=inputs, reason=result.reason,
                          warnings=tuple(w.message for w in result.warnings))
-    drivers = tuple(reply.Driver(d.feature, value_text(d.value), d.contribution, d.direction)
-                    for d in result.drivers)
+    drivers = tuple(factor(d) for d in result.drivers)
     warnings = tuple(w.message for w in result.warnings)
     if model.is_classifier:
         return reply.Row(inputs=inputs, prediction=str(result.prediction),
@@ -45,6 +45,20 @@ def row_reply(model: Model, result: RowResult, inputs: str) -> reply.Row:
     value = float(result.prediction)
     return reply.Row(inputs=inputs, prediction=f"{value:,.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:,.4g}",
                      value=value, drivers=drivers, warnings=warnings)
+
+
+def factor(driver: Driver) -> reply.Factor:
+    return reply.Factor(driver.feature, value_text(driver.value), driver.contribution, driver.direction)
+
+
+def whatif_body(model: Model, comparison: Comparison) -> reply.WhatIf:
+    """Both answers; what changed, what moved and about which class only when both were predicted."""
+    before, after = (row_reply(model, r, inputs_text(r.inputs)) for r in (comparison.before, comparison.after))
+    if not comparison.ok:
+        return reply.WhatIf(before, after, (), (), comparison.before.scale)
+    changes = tuple(reply.Change(c.feature, value_text(c.before), value_text(c.after)) for c in comparison.changes)
+    return reply.WhatIf(before, after, changes, tuple(factor(d) for d in comparison.moved),
+                        comparison.before.scale, comparison.about)
 
 
 def allowed_text(feature: Feature) -> str:
@@ -63,24 +77,6 @@ def field_reply(feature: Feature) -> reply.Field:
                        aliases=feature.aliases, optional=feature.imputable)
 
 
-def typical_row(model: Model) -> dict[str, object]:
-    """A realistic row: each field's median or most common value in the background sample."""
-    row: dict[str, object] = {}
-    for feature in model.schema.features:
-        column = model.background[feature.name].dropna() if len(model.background) else None
-        if column is None or column.empty:
-            row[feature.name] = feature.default()
-        elif feature.kind is Kind.CATEGORICAL:
-            row[feature.name] = column.mode().iloc[0]
-        elif feature.kind is Kind.BOOLEAN:
-            row[feature.name] = bool(column.mode().iloc[0])
-        elif feature.kind is Kind.INTEGER:
-            row[feature.name] = int(round(column.median()))
-        else:
-            row[feature.name] = float(f"{column.median():.3g}")
-    return row
-
-
 def example_command(model: Model, default: bool) -> str:
     prefix = "predict:" if default else f"predict {model.name}:"
-    return f"{prefix} {inputs_text(typical_row(model))}"
+    return f"{prefix} {inputs_text(model.typical_row())}"

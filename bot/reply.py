@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Protocol
+
+APOLOGY = ("Sorry, something went wrong on our side while answering that. "
+           "The bot's owner can find the details in the log.")
 
 
 class Status(StrEnum):
@@ -34,7 +38,9 @@ class Attachment:
 
 
 @dataclass(frozen=True)
-class Driver:
+class Factor:
+    """One input's push on a prediction, as people read it (scoring's Driver carries the raw value)."""
+
     feature: str
     value: str
     contribution: float
@@ -48,7 +54,7 @@ class Row:
     value: float | None = None               # regressors: the raw predicted value
     confidence: float | None = None          # classifiers: probability of the predicted class
     probabilities: dict[str, float] = field(default_factory=dict)
-    drivers: tuple[Driver, ...] = ()
+    drivers: tuple[Factor, ...] = ()
     warnings: tuple[str, ...] = ()
     reason: str | None = None                # why it was not predicted
 
@@ -75,7 +81,7 @@ class WhatIf:
     before: Row
     after: Row
     changes: tuple[Change, ...]
-    moved: tuple[Driver, ...]                # change in each feature's contribution, biggest first
+    moved: tuple[Factor, ...]                # change in each feature's contribution, biggest first
     scale: str = ""
     about: str = ""                          # classifiers: the class whose probability `moved` measures
 
@@ -87,7 +93,9 @@ class Importance:
 
 
 @dataclass(frozen=True)
-class Explanation:
+class Importances:
+    """What drives a model overall (`explain`); scoring's Explanation is the per-row SHAP values."""
+
     importances: tuple[Importance, ...]
     scale: str
     rows: int                                # background rows the averages are taken over
@@ -156,7 +164,9 @@ class Help:
 
 
 @dataclass(frozen=True)
-class Problem:
+class Unanswered:
+    """Why a message got no answer (the Reply's status says which kind); not scoring's row-level Problem."""
+
     message: str
     caret: str = ""                          # the offending line with ^ under the column
     hint: str = ""
@@ -170,7 +180,17 @@ class File:
     content_type: str = "text/csv"
 
 
-Body = Prediction | WhatIf | Explanation | SchemaInfo | Models | Batch | Help | Problem
+Body = Prediction | WhatIf | Importances | SchemaInfo | Models | Batch | Help | Unanswered
+
+
+class Versioned(Protocol):
+    """The model a reply names; scoring's Model is one, and this module need not import scoring."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -181,6 +201,22 @@ class Reply:
     version: str | None = None
     prediction_id: str | None = None
     files: tuple[File, ...] = ()
+
+    @classmethod
+    def refused(cls, message: str, label: str, model: Versioned | None = None) -> Reply:
+        """Understood, but not answered: `message` says what was wrong and what to do."""
+        return cls(Status.REFUSED, Unanswered(message, label=label),
+                   model=model.name if model else None, version=model.version if model else None)
+
+    @classmethod
+    def not_predicted(cls, message: str, model: Versioned) -> Reply:
+        return cls(Status.NOT_PREDICTED, Unanswered(message, label="not_predicted"),
+                   model=model.name, version=model.version)
+
+    @classmethod
+    def apology(cls) -> Reply:
+        """For a failure of ours: the log has the traceback, the person gets this."""
+        return cls.refused(APOLOGY, "internal")
 
     @property
     def ok(self) -> bool:

@@ -18,7 +18,8 @@ from scoring.card import ModelCard, digest, load_card
 from scoring.explain import Explainer, build_explainer
 from scoring.importance import global_importance
 from scoring.infer import infer_schema
-from scoring.schema import Schema, to_frame
+from scoring.problems import Problem
+from scoring.schema import Kind, Schema, to_frame
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,28 @@ class Model:
     @property
     def estimator_name(self) -> str:
         return type(self.final).__name__
+
+    def field_name(self, key: str) -> str:
+        """What the schema calls the field `key` means (an alias, other spacing); a key it does not know, as given."""
+        feature = self.schema.feature(key)
+        return key if isinstance(feature, Problem) else feature.name
+
+    def typical_row(self) -> dict[str, object]:
+        """A realistic row: each field's median or most common value in the background sample."""
+        row: dict[str, object] = {}
+        for feature in self.schema.features:
+            column = self.background[feature.name].dropna() if len(self.background) else None
+            if column is None or column.empty:
+                row[feature.name] = feature.default()
+            elif feature.kind is Kind.CATEGORICAL:
+                row[feature.name] = column.mode().iloc[0]
+            elif feature.kind is Kind.BOOLEAN:
+                row[feature.name] = bool(column.mode().iloc[0])
+            elif feature.kind is Kind.INTEGER:
+                row[feature.name] = int(round(column.median()))
+            else:
+                row[feature.name] = float(f"{column.median():.3g}")
+        return row
 
 
 def model_files(directory: Path, name: str) -> list[Path]:

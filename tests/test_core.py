@@ -10,7 +10,7 @@ import pytest
 
 import parser as commands
 from parser import MAX_COMMAND_CHARS
-from bot import reply
+from bot import core, reply
 from bot.core import Bot
 from bot.render.text import render
 from bot.reply import Attachment, Status
@@ -216,3 +216,51 @@ def test_an_internal_failure_is_an_apology_not_a_traceback(bot, monkeypatch, cap
     assert answer.status is Status.REFUSED
     assert answer.body.message.startswith("Sorry, something went wrong on our side")
     assert "ZeroDivisionError" in caplog.text
+
+
+def test_a_message_of_two_commands_is_two_commands_in_order():
+    assert core.commands("predict: age=45, income=60000\nAnd this one?\npredict iris: 5.1, 3.5, 1.4, 0.2") == (
+        ["predict: age=45, income=60000", "predict iris: 5.1, 3.5, 1.4, 0.2"], None)
+
+
+def test_a_message_with_no_command_is_taken_whole_so_it_gets_its_parse_error(bot):
+    asked, left_over = core.commands("what would you say about me?")
+    assert (asked, left_over) == (["what would you say about me?"], None)
+    assert ask(bot, asked[0]).status is Status.PARSE_ERROR
+
+
+def test_commands_past_the_limit_get_one_refusal_that_counts_them():
+    asked, left_over = core.commands("\n".join(f"predict: age={20 + n}" for n in range(core.MAX_COMMANDS + 2)))
+    assert asked == [f"predict: age={20 + n}" for n in range(core.MAX_COMMANDS)]
+    assert left_over.status is Status.REFUSED and left_over.body.label == "too_many_commands"
+    assert f"I answered the first {core.MAX_COMMANDS} and not the other 2." in left_over.body.message
+
+
+def test_the_model_a_command_names_is_looked_up_once(bot, monkeypatch):
+    looked_up = []
+    find = bot.registry.get
+    monkeypatch.setattr(bot.registry, "get", lambda name: looked_up.append(name) or find(name))
+    for text in ("predict iris: 5.1, 3.5, 1.4, 0.2", "whatif: age=45 -> age=50", "explain iris", "schema churn"):
+        looked_up.clear()
+        assert ask(bot, text).ok
+        assert len(looked_up) == 1, text
+
+
+def test_predict_with_no_rows_shows_a_command_for_that_model(bot):
+    answer = ask(bot, "predict iris")
+    assert answer.status is Status.REFUSED and answer.body.label == "no_rows" and answer.model == "iris"
+    example = answer.body.message.splitlines()[1]
+    assert example.startswith("predict iris: ") and ask(bot, example).ok
+
+
+@pytest.mark.parametrize("text, model", [("", "churn"), ("predict iris", "iris"), ("predict iris:", "iris"),
+                                         ("please score this one", "churn"),
+                                         ("predict iris: 5.1, 3.5, 1.4, 0.2", "churn")])
+def test_the_text_sent_with_a_file_names_its_model_only_as_a_predict_with_no_rows(bot, text, model):
+    answer = ask(bot, text, attachments=[Attachment("people.csv", b"age\n45\n")])
+    assert answer.model == model
+
+
+def test_refusals_are_unanswered_in_json(bot):
+    assert ask(bot, "predict chrun: age=45").to_dict()["body"]["type"] == "unanswered"
+    assert ask(bot, "explain churn").to_dict()["body"]["type"] == "importances"

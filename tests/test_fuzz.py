@@ -200,7 +200,7 @@ def replies() -> st.SearchStrategy[reply.Reply]:
     amount = st.floats(-1e40, 1e40)
     share = st.floats(0, 1)
     scale = st.sampled_from(["probability", "log-odds", "raw score", "target", ""])
-    driver = st.builds(reply.Driver, words, words, amount, st.sampled_from(["up", "down", "none"]))
+    driver = st.builds(reply.Factor, words, words, amount, st.sampled_from(["up", "down", "none"]))
     ok_row = st.builds(reply.Row, inputs=words, prediction=words, value=st.none() | amount,
                        confidence=st.none() | share, probabilities=st.dictionaries(words, share, max_size=14),
                        drivers=st.lists(driver, max_size=12).map(tuple),
@@ -216,14 +216,14 @@ def replies() -> st.SearchStrategy[reply.Reply]:
         st.builds(reply.Prediction, st.lists(row, max_size=60).map(tuple), scale),
         st.builds(reply.WhatIf, row, row, st.lists(st.builds(reply.Change, words, words, words), max_size=5).map(tuple),
                   st.lists(driver, max_size=12).map(tuple), scale, words),
-        st.builds(reply.Explanation, st.lists(st.builds(reply.Importance, words, share), max_size=40).map(tuple),
+        st.builds(reply.Importances, st.lists(st.builds(reply.Importance, words, share), max_size=40).map(tuple),
                   scale, st.integers(0, 10**6)),
         st.builds(reply.SchemaInfo, st.lists(field, max_size=40).map(tuple), words, words, words),
         st.builds(reply.Models, st.lists(st.builds(reply.ModelInfo, words, words, words, words, words, st.booleans()),
                                          max_size=30).map(tuple)),
         st.builds(reply.Batch, st.lists(scored, max_size=5).map(tuple)),
         st.builds(reply.Help, said),
-        st.builds(reply.Problem, said, words, words, words))
+        st.builds(reply.Unanswered, said, words, words, words))
     return st.builds(reply.Reply, st.sampled_from(list(reply.Status)), body, st.none() | words, st.none() | words,
                      st.none() | words)
 
@@ -262,7 +262,7 @@ def check(bot: Bot, said: str, files: Sequence[reply.Attachment] = ()) -> Answer
     seconds = time.perf_counter() - start
     sent = "\n".join([said, *(f.filename for f in files), *(f.content.decode("latin-1") for f in files)])
     shown = text.render(answer)
-    assert not (isinstance(answer.body, reply.Problem) and answer.body.label == "internal"), shown
+    assert not (isinstance(answer.body, reply.Unanswered) and answer.body.label == "internal"), shown
     for leak in LEAKS:
         if not re.search(leak, sent):
             assert not re.search(leak, shown), f"{leak!r} in {shown[:2000]!r}"
@@ -272,7 +272,7 @@ def check(bot: Bot, said: str, files: Sequence[reply.Attachment] = ()) -> Answer
     assert len(email.plain([email.Answer(said, answer)])) <= 40_000 + 3 * len(sent)
     assert len(email.html([email.Answer(said, answer)])) <= 60_000 + 6 * len(sent)
     renders_safely(answer, said)
-    return Answered(seconds, answer.body.label if isinstance(answer.body, reply.Problem) else str(answer.status))
+    return Answered(seconds, answer.body.label if isinstance(answer.body, reply.Unanswered) else str(answer.status))
 
 
 def renders_safely(answer: reply.Reply, said: str) -> None:
@@ -382,10 +382,10 @@ class Canned:
 
 
 @pytest.mark.parametrize("problem", [
-    reply.Problem("Sorry, something went wrong on our side while answering that.", label="internal"),
-    reply.Problem("income expects a number, got np.float64(1.0).", label="wrong_type"),
-    reply.Problem("Error tokenizing data. C error: Expected 3 fields in line 7, saw 4", label="unreadable"),
-    reply.Problem("plan has no category None.", label="unknown_category"),
+    reply.Unanswered("Sorry, something went wrong on our side while answering that.", label="internal"),
+    reply.Unanswered("income expects a number, got np.float64(1.0).", label="wrong_type"),
+    reply.Unanswered("Error tokenizing data. C error: Expected 3 fields in line 7, saw 4", label="unreadable"),
+    reply.Unanswered("plan has no category None.", label="unknown_category"),
 ])
 def test_check_fails_on_an_apology_or_a_leak(registry, problem):
     with pytest.raises(AssertionError):
@@ -393,6 +393,6 @@ def test_check_fails_on_an_apology_or_a_leak(registry, problem):
 
 
 def test_check_fails_on_a_model_path(registry):
-    leak = reply.Problem(f"cannot open {registry.directory}/churn.pkl", label="refused")
+    leak = reply.Unanswered(f"cannot open {registry.directory}/churn.pkl", label="refused")
     with pytest.raises(AssertionError):
         check(Canned(reply.Reply(reply.Status.REFUSED, leak), registry), "predict: age=45")

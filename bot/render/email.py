@@ -1,8 +1,9 @@
 """Replies as the two parts of an email: plain text and HTML.
 
 One mail may hold several commands, so both parts render a sequence of
-(command as asked, Reply) pairs. The plain part is the terminal's text; the
-HTML part escapes every piece of echoed text with `html.escape`.
+(command as asked, Reply) pairs. The plain part is each reply's plain lines,
+as the terminal shows them; the HTML part escapes every piece of echoed text
+with `html.escape`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from functools import singledispatch
 from html import escape
 
 from bot import reply
-from bot.render import text
-from bot.render.words import (amount, batch_line, driver_phrase, echoed, footer, headline, not_loaded, percent,
-                              scale_note, whatif_change)
+from bot.render.words import (abs_amount, amount, batch_line, driver_phrase, echoed, footer, headline, not_loaded,
+                              percent, plain_lines, scale_note, whatif_change)
 
 SIGN_OFF = "predbot · send `help` for the commands"
 STYLE = ("body{font-family:sans-serif;line-height:1.4}pre{background:#f4f4f4;padding:6px}"
@@ -33,7 +33,7 @@ def plain(answers: Sequence[Answer], notes: Sequence[str] = ()) -> str:
     sections = [*notes]
     for answer in answers:
         lines = [f"> {line}" for line in answer.asked.splitlines()]
-        sections.append("\n".join([*lines, text.render(answer.reply)]))
+        sections.append("\n".join([*lines, *plain_lines(answer.reply)]))
     return "\n\n".join([*sections, f"-- \n{SIGN_OFF}"]) + "\n"
 
 
@@ -102,9 +102,9 @@ def _(b: reply.WhatIf) -> str:
 
 
 @body.register
-def _(b: reply.Explanation) -> str:
+def _(b: reply.Importances) -> str:
     intro = f"What drives this model (mean |SHAP| over {b.rows} background rows, {scale_note(b.scale)}):"
-    rows = [[i.feature, text.abs_amount(i.mean_abs, b.scale)] for i in b.importances]
+    rows = [[i.feature, abs_amount(i.mean_abs, b.scale)] for i in b.importances]
     return f"<p>{escape(intro)}</p>{table(['field', 'mean effect'], rows)}"
 
 
@@ -139,7 +139,7 @@ def _(b: reply.Help) -> str:
 
 
 @body.register
-def _(b: reply.Problem) -> str:
+def _(b: reply.Unanswered) -> str:
     parts = [f"<p>{escape(b.message)}</p>"]
     if b.caret:
         parts.append(f"<pre>{escape(b.caret)}</pre>")

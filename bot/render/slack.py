@@ -14,9 +14,8 @@ from functools import singledispatch
 from typing import Any
 
 from bot import reply
-from bot.render import text
-from bot.render.words import (amount, batch_line, driver_phrase, echoed, footer, given, headline, percent,
-                              scale_note, whatif_change)
+from bot.render.words import (amount, bar, batch_line, body_lines, driver_phrase, echoed, footer, given, headline,
+                              percent, scale_note, whatif_change)
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -110,10 +109,10 @@ def row_line(number: int, row: reply.Row) -> str:
     return line + "".join(f"  :warning: {escape(w)}" for w in row.warnings)
 
 
-def bars(drivers: Sequence[reply.Driver], phrases: Sequence[str]) -> list[str]:
+def bars(drivers: Sequence[reply.Factor], phrases: Sequence[str]) -> list[str]:
     """One row per driver: direction, a bar as long as its share of the biggest push, the phrase."""
     biggest = max(abs(d.contribution) for d in drivers) or 1.0
-    return [f"{ARROWS.get(d.direction, '•')} `{text.bar(abs(d.contribution) / biggest, 10).translate(BAR)}` "
+    return [f"{ARROWS.get(d.direction, '•')} `{bar(abs(d.contribution) / biggest, 10).translate(BAR)}` "
             f"{escape(phrase)}" for d, phrase in zip(drivers, phrases, strict=True)]
 
 
@@ -133,13 +132,13 @@ def _(b: reply.WhatIf) -> list[Block]:
     return blocks
 
 
-@body.register(reply.Explanation)
+@body.register(reply.Importances)
 @body.register(reply.SchemaInfo)
 @body.register(reply.Models)
 @body.register(reply.Help)
 def _(b: reply.Body) -> list[Block]:
-    """Tables read best aligned, so these keep the terminal's columns in a code block."""
-    return code(text.body(b))
+    """Tables read best aligned, so these keep the plain text's columns in a code block."""
+    return code(body_lines(b))
 
 
 @body.register
@@ -148,7 +147,7 @@ def _(b: reply.Batch) -> list[Block]:
 
 
 @body.register
-def _(b: reply.Problem) -> list[Block]:
+def _(b: reply.Unanswered) -> list[Block]:
     blocks = [section(escape(b.message))]
     if b.caret:
         blocks += code(b.caret.splitlines())

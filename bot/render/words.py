@@ -1,6 +1,13 @@
-"""Phrases every renderer shares: confidence, driver amounts and scales in plain words."""
+"""Words every renderer shares: confidence, driver amounts and scales as phrases, and each reply as plain lines.
+
+The terminal prints a reply's plain lines, an email's plain part quotes them,
+and Slack shows the tables among them (importances, fields, models) in code
+blocks; so each renderer imports this module and none imports another.
+"""
 
 from __future__ import annotations
+
+from functools import singledispatch
 
 from bot import reply
 from scoring.problems import listing, shorten
@@ -27,6 +34,15 @@ def amount(contribution: float, scale: str) -> str:
     return f"{contribution:+,.3g}"
 
 
+def abs_amount(value: float, scale: str) -> str:
+    return amount(value, scale).lstrip("+")
+
+
+def bar(fraction: float, width: int = 20) -> str:
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "#" * filled + "." * (width - filled)
+
+
 def signed(value: float, spec: str) -> str:
     return f"{value:+{spec}}" if abs(value) < 1e6 else f"{value:+.3g}"
 
@@ -36,7 +52,7 @@ def echoed(inputs: str) -> str:
     return shorten(inputs, ECHO_CHARS)
 
 
-def driver_phrase(driver: reply.Driver, scale: str, target: str) -> str:
+def driver_phrase(driver: reply.Factor, scale: str, target: str) -> str:
     """'contract=month-to-month pushes toward churns (+21.0 pts)'."""
     verb = {"up": "pushes toward", "down": "pushes away from"}.get(driver.direction, "does not move")
     if scale == "target":
@@ -44,7 +60,7 @@ def driver_phrase(driver: reply.Driver, scale: str, target: str) -> str:
     return f"{given(driver)} {verb} {target} ({amount(driver.contribution, scale)})"
 
 
-def given(driver: reply.Driver) -> str:
+def given(driver: reply.Factor) -> str:
     """'age=45', or 'tenure (not given)' for a value the model filled in."""
     return f"{driver.feature} (not given)" if driver.value == "?" else f"{driver.feature}={driver.value}"
 
@@ -102,3 +118,117 @@ def batch_line(scored: reply.ScoredFile) -> str:
 def not_loaded(names: tuple[str, ...]) -> str:
     """The model files that did not load, named so their owner knows; why is in the log, not here."""
     return f"Not loaded: {listing(names)} (the bot's owner can see why in the log)."
+
+
+def plain_lines(r: reply.Reply) -> list[str]:
+    """The whole reply as plain text: its body, then the model and prediction id in brackets."""
+    lines = body_lines(r.body)
+    if foot := footer(r):
+        lines.append(f"  [{foot}]")
+    return lines
+
+
+@singledispatch
+def body_lines(b: object) -> list[str]:
+    raise TypeError(f"no text rendering for {type(b).__name__}")
+
+
+@body_lines.register
+def _(b: reply.Prediction) -> list[str]:
+    lines: list[str] = []
+    for number, row in enumerate(b.rows, 1):
+        label = f"{number}. " if len(b.rows) > 1 else ""
+        first, *rest = row_lines(row, b.scale)
+        lines += [f"{label}{echoed(row.inputs)}", f"  -> {first}", *(f"     {line}" for line in rest)]
+    if note := scale_note(b.scale):
+        lines.append(f"  ({note})")
+    return lines
+
+
+def row_lines(row: reply.Row, scale: str) -> list[str]:
+    """The answer first, then the other classes, the drivers and the warnings."""
+    if not row.ok:
+        return [headline(row)]
+    lines = [headline(row)]
+    if len(row.probabilities) > 1:
+        lines[0] += "   " + "  ".join(f"{label} {percent(p)}" for label, p in row.probabilities.items())
+    target = row.prediction if row.confidence is not None else "the prediction"
+    lines += [f"{'+' if d.direction == 'up' else '-'} {driver_phrase(d, scale, target)}" for d in row.drivers]
+    lines += [f"! {warning}" for warning in row.warnings]
+    return lines
+
+
+@body_lines.register
+def _(b: reply.WhatIf) -> list[str]:
+    lines = [f"what if {', '.join(f'{c.feature}: {c.before} -> {c.after}' for c in b.changes)}"] if b.changes else []
+    lines.append(f"  before: {headline(b.before)}")
+    lines.append(f"  after:  {headline(b.after)}")
+    if change := whatif_change(b):
+        lines.append(f"  {change}")
+    lines += [f"  {given(d)} moved it by {amount(d.contribution, b.scale)}" for d in b.moved]
+    return lines
+
+
+@body_lines.register
+def _(b: reply.Importances) -> list[str]:
+    width = max((len(i.feature) for i in b.importances), default=0)
+    top = max((i.mean_abs for i in b.importances), default=0.0) or 1.0
+    lines = [f"What drives this model (mean |SHAP| over {b.rows} background rows, {scale_note(b.scale)}):"]
+    lines += [f"  {i.feature.ljust(width)}  {bar(i.mean_abs / top)} {abs_amount(i.mean_abs, b.scale)}"
+              for i in b.importances]
+    return lines
+
+
+@body_lines.register
+def _(b: reply.SchemaInfo) -> list[str]:
+    lines = [b.description] if b.description else []
+    if b.target:
+        lines.append(f"Predicts: {b.target}")
+    width = max((len(f.name) for f in b.fields), default=0)
+    for f in b.fields:
+        details = [f.kind, f.allowed]
+        if f.unit:
+            details.append(f"unit {f.unit}")
+        if f.aliases:
+            details.append(f"also {', '.join(f.aliases)}")
+        details.append("optional" if f.optional else "required")
+        desc = f" - {f.description}" if f.description else ""
+        lines.append(f"  {f.name.ljust(width)}  {'; '.join(details)}{desc}")
+    lines.append(f"Example: {b.example}")
+    return lines
+
+
+@body_lines.register
+def _(b: reply.Models) -> list[str]:
+    if not b.models and not b.unavailable:
+        return ["No models are installed."]
+    width = max((len(m.name) for m in b.models), default=0)
+    lines = []
+    for m in b.models:
+        mark = " (default)" if m.default else ""
+        lines.append(f"  {m.name.ljust(width)}  v{m.version}  {m.kind}, predicts {m.target}{mark}")
+        if m.description:
+            lines.append(f"  {' ' * width}  {m.description}")
+    if b.unavailable:
+        lines.append(not_loaded(b.unavailable))
+    return lines
+
+
+@body_lines.register
+def _(b: reply.Batch) -> list[str]:
+    return [batch_line(f) for f in b.files]
+
+
+@body_lines.register
+def _(b: reply.Help) -> list[str]:
+    return b.text.splitlines()
+
+
+@body_lines.register
+def _(b: reply.Unanswered) -> list[str]:
+    lines = [b.message]
+    if b.caret:
+        lines += ["", *(f"    {line}" for line in b.caret.splitlines()), ""]
+    if b.hint:
+        lines.append(b.hint)
+    return lines

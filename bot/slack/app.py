@@ -5,11 +5,12 @@ the work runs as a Bolt lazy listener after the ack has gone back to Slack.
 (With `process_before_response` Bolt answers the moment `ack()` returns,
 instead of polling for it every 10 ms.) Listeners only translate: a Slack
 payload becomes (text, Sender, files) for the Answerer, which runs the core
-on its own threads within a time budget, and the Reply goes back through a
-Destination. A failure is logged with its traceback and, when the payload is
-known to be Slack's, answered with a short apology where the person asked, so
-no message is lost silently. An unverified body is never acted on: its
-response_url or channel could be anyone's.
+on its own threads within a time budget, one command of the text at a time
+(`bot.core.commands`), and each Reply goes back through a Destination. A
+failure is logged with its traceback and, when the payload is known to be
+Slack's, answered with a short apology where the person asked, so no message
+is lost silently. An unverified body is never acted on: its response_url or
+channel could be anyone's.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import reply
 from bot.answering import Answerer
+from bot.core import commands
 from bot.render.slack import SHARE_ACTION
 from bot.slack import access
 from bot.slack.dedupe import Seen, drop_repeats
@@ -35,9 +37,6 @@ from bot.slack.settings import Settings
 log = logging.getLogger(__name__)
 
 COMMAND = "/predict"
-APOLOGY = reply.Reply(reply.Status.REFUSED, reply.Problem(
-    "Sorry, something went wrong on our side while answering that. "
-    "The bot's owner can find the details in the log.", label="internal"))
 ANSWERED_SUBTYPES = (None, "file_share")      # plain messages and file shares; not edits, joins or bots
 VERIFIED = "predbot_verified"                 # set in a payload's Bolt context once it is known to be Slack's
 DRAIN_SECONDS = 3.0       # `serve` gives its channels 7 s to stop, and must exit within 10 s of SIGTERM
@@ -78,7 +77,7 @@ class SlackApp:
         """`/predict ...` answers only the person asking; `/predict public ...` answers the channel."""
         public, text = public_command(plain_text(body.get("text", "")))
         sender = reply.Sender(body["user_id"], body.get("user_name", ""), body.get("channel_id", ""))
-        await self.answer(ResponseUrl(respond, public, command=text), sender, text)
+        await self.answer(ResponseUrl(respond, public), sender, text)
 
     async def share(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
         """The Share button on an ephemeral answer: ask again, post it in the channel, drop the private copy."""
@@ -109,10 +108,15 @@ class SlackApp:
             await self.answer(where, sender, text)
 
     async def answer(self, where: Destination, sender: reply.Sender, text: str) -> bool:
-        """Ask the core, off the event loop and within its time budget, and send its Reply; False when refused."""
+        """Ask the core about each command in the message, in turn, off the event loop and within its time
+        budget, and send each Reply; False when refused."""
         if not await self.allowed(where, sender):
             return False
-        await where.send(await self.answerer.answer(text, sender))
+        asked, left_over = commands(text, where.answers)
+        for command in asked:
+            await where.send(await self.answerer.answer(command, sender), command)
+        if left_over:
+            await where.send(left_over)
         return True
 
     async def allowed(self, where: Destination, sender: reply.Sender) -> bool:
@@ -149,7 +153,7 @@ class SlackApp:
         if where is None:
             return
         try:
-            await where.send(APOLOGY)
+            await where.send(reply.Reply.apology())
         except Exception:  # noqa: BLE001 - the log already has the first failure; add this one
             log.exception("could not send the apology for %s either", describe(body))
 

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookResponse
 
 from bot import reply
+from bot.core import MAX_COMMANDS
 from bot.render.slack import Message, render
 
 
 class Destination(Protocol):
-    async def send(self, answer: reply.Reply) -> None:
-        """Answer where the person asked."""
+    answers: ClassVar[int]      # commands of one message answered here, each in a message of its own
+
+    async def send(self, answer: reply.Reply, asked: str = "") -> None:
+        """Answer where the person asked; `asked` is the command answered, when there was one."""
 
     async def refuse(self, answer: reply.Reply) -> None:
         """Answer only the person asking, where Slack allows it."""
@@ -28,15 +31,18 @@ class Destination(Protocol):
 
 @dataclass
 class ResponseUrl:
-    """A slash command or button: answered through its response_url, ephemeral unless public."""
+    """A slash command or button: answered through its response_url, ephemeral unless public.
 
+    An ephemeral answer gets a Share button that re-runs the command it answers.
+    """
+
+    answers: ClassVar[int] = 4      # Slack takes five messages per response_url; the fifth says what was left
     respond: AsyncRespond
     public: bool = False
-    command: str = ""                # what a Share button on an ephemeral answer re-runs
     shared_by: str | None = None
 
-    async def send(self, answer: reply.Reply) -> None:
-        share = self.command if answer.ok and not self.public and self.command else None
+    async def send(self, answer: reply.Reply, asked: str = "") -> None:
+        share = asked if answer.ok and not self.public and asked else None
         message = render(answer, share=share, shared_by=self.shared_by)
         delivered(await self.respond(**message, response_type="in_channel" if self.public else "ephemeral",
                                      replace_original=False, unfurl_links=False, unfurl_media=False))
@@ -55,12 +61,13 @@ def delivered(response: WebhookResponse) -> None:
 class Conversation:
     """A channel thread (mentions) or a DM; `thread_ts` None answers in place."""
 
+    answers: ClassVar[int] = MAX_COMMANDS
     client: AsyncWebClient
     channel: str
     user: str
     thread_ts: str | None = None
 
-    async def send(self, answer: reply.Reply) -> None:
+    async def send(self, answer: reply.Reply, asked: str = "") -> None:
         await self.post(render(answer))
 
     async def refuse(self, answer: reply.Reply) -> None:

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import reply
 from bot.answering import Answerer
-from bot.core import MAX_FILE_BYTES
+from bot.core import MAX_FILE_BYTES, file_too_big
 from bot.render.slack import render
 from bot.slack.deliver import Conversation
 from bot.slack.progress import Progress
@@ -60,7 +60,7 @@ async def download_all(settings: Settings, client: AsyncWebClient, files: Sequen
 async def download(session: aiohttp.ClientSession, settings: Settings, client: AsyncWebClient,
                    file: SlackFile) -> reply.Attachment:
     if int(file.get("size") or 0) > MAX_FILE_BYTES:
-        raise too_big(file["size"])
+        raise DownloadError(file_too_big(int(file["size"])))
     if not file.get("url_private_download"):        # e.g. file_access "check_file_info"
         file = (await client.files_info(file=file["id"]))["file"]
     url = file.get("url_private_download") or file.get("url_private") or ""
@@ -76,16 +76,10 @@ async def download(session: aiohttp.ClientSession, settings: Settings, client: A
             async for chunk in response.content.iter_chunked(1 << 16):
                 content += chunk
                 if len(content) > MAX_FILE_BYTES:
-                    raise too_big(None)
+                    raise DownloadError(file_too_big(None))
     except aiohttp.ClientError as error:
         raise DownloadError(f"The download failed ({type(error).__name__}); try sharing it again.") from error
     return reply.Attachment(filename(file), bytes(content), file.get("mimetype") or "text/csv")
-
-
-def too_big(size: int | None) -> DownloadError:
-    shown = f"{int(size) / 2**20:.1f} MB" if size else "too big"
-    return DownloadError(f"The file is {shown}; files up to {MAX_FILE_BYTES // 2**20} MB can be scored in Slack. "
-                         "Split it, or run `predbot score` on it.")
 
 
 def with_problems(answer: reply.Reply, problems: list[reply.ScoredFile]) -> reply.Reply:

@@ -14,11 +14,11 @@ from bot.render.email import Answer, html, plain
 
 ROW = reply.Row(inputs="age=45, plan=<b>", prediction="churns", confidence=0.71,
                 probabilities={"stays": 0.29, "churns": 0.71},
-                drivers=(reply.Driver("support_calls", "4", 0.194, "up"), reply.Driver("age", "45", -0.013, "down")),
+                drivers=(reply.Factor("support_calls", "4", 0.194, "up"), reply.Factor("age", "45", -0.013, "down")),
                 warnings=("plan was not given; the model filled it in.",))
 PREDICTION = reply.Reply(reply.Status.OK, reply.Prediction((ROW,), "probability"), model="churn",
                          version="1f0c2e9a41", prediction_id="5c0e1b7a9d2f")
-PARSE_ERROR = reply.Reply(reply.Status.PARSE_ERROR, reply.Problem(
+PARSE_ERROR = reply.Reply(reply.Status.PARSE_ERROR, reply.Unanswered(
     "I couldn't read that: expected a value.", caret="predict: age==45\n             ^", hint="Write age=45."))
 BATCH = reply.Reply(reply.Status.OK, reply.Batch((reply.ScoredFile("people.csv", 2, 1, {"wrong_type": 1},
                                                                    result="people-churn-predictions.csv"),)),
@@ -54,7 +54,7 @@ def test_every_body_kind_renders_in_both_parts():
     field = reply.Field("age", "number", "18 to 80", "years", "Age <in years>", ("years",))
     bodies = [
         reply.WhatIf(ROW, ROW, (reply.Change("income", "60000", "80000"),), (ROW.drivers[0],), "probability"),
-        reply.Explanation((reply.Importance("age", 0.12), reply.Importance("plan", 0.05)), "probability", 200),
+        reply.Importances((reply.Importance("age", 0.12), reply.Importance("plan", 0.05)), "probability", 200),
         reply.SchemaInfo((field,), "predict: age=45", "Churn <model>", "churn"),
         reply.Models((reply.ModelInfo("churn", "1f0c", "classifier", "churn", "who leaves", True),)),
         reply.Models(()),

@@ -25,7 +25,7 @@ import aiohttp
 
 from bot.answering import busy
 from bot.render.slack import render
-from bot.slack.app import APOLOGY
+from bot.reply import Reply
 from doubles.slack import TEAM, Call, signed
 
 FORM, JSON = "application/x-www-form-urlencoded", "application/json"
@@ -148,7 +148,7 @@ def tally(calls: Sequence[Call], response_urls: Sequence[str]) -> tuple[Counter[
     Counts "answer", "busy" (the Answerer's refusal when too many wait) and
     "apology" for every call, plus "unanswered" and "repeated" commands.
     """
-    shown = {render(busy())["text"]: "busy", render(APOLOGY)["text"]: "apology"}
+    shown = {render(busy())["text"]: "busy", render(Reply.apology())["text"]: "apology"}
     by_path: dict[str, list[Call]] = defaultdict(list)
     for call in calls:
         if call.method == "response":

@@ -38,7 +38,7 @@ def test_a_csv_shared_in_a_dm_is_scored_and_the_results_uploaded(slack):
 
 def test_a_csv_shared_with_a_mention_is_answered_in_its_thread_with_the_named_model(slack):
     flowers = b"sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n"
-    event = slack.mention("iris", channel="C300", files=[slack.fake.add_file("flowers.csv", flowers)])
+    event = slack.mention("predict iris", channel="C300", files=[slack.fake.add_file("flowers.csv", flowers)])
     slack.event(event)
     complete = slack.fake.wait_for("files.completeUploadExternal", channel_id="C300")
     assert complete.body["thread_ts"] == event["ts"]

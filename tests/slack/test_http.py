@@ -251,3 +251,34 @@ def test_tokens_and_secrets_never_reach_the_log(start_slack, caplog):
         app.fake.wait_for("chat.postMessage", thread_ts=event["ts"])
     for secret in (app.fake.bot_token, "test-signing-secret"):
         assert secret not in caplog.text
+
+
+def sent(slack, method: str, where) -> list:
+    """The calls to `method` that `where` picks, once every answer under way has gone out."""
+    slack.settle()
+    return [c for c in slack.fake.calls_to(method) if where(c)]
+
+
+def test_a_dm_of_two_commands_gets_two_answers_in_order(slack):
+    slack.event(slack.dm("predict: age=45, income=60000\nand this one:\npredict iris: 5.1, 3.5, 1.4, 0.2",
+                         channel="D44"))
+    slack.fake.wait_until(lambda calls: len([c for c in calls if c.body.get("channel") == "D44"]) == 2 or None)
+    first, second = sent(slack, "chat.postMessage", lambda c: c.body["channel"] == "D44")
+    assert "for age=45, income=60000" in shown(first) and "confident" in shown(first)
+    assert "setosa" in shown(second)
+
+
+def test_a_slash_command_of_two_commands_gets_two_private_answers_each_shared_alone(slack):
+    url = slack.command("predict: age=45, income=60000\npredict iris: 5.1, 3.5, 1.4, 0.2")
+    slack.fake.wait_until(lambda calls: len([c for c in calls if url.endswith(c.path)]) == 2 or None)
+    answers = sent(slack, "response", lambda c: url.endswith(c.path))
+    assert [a.body["blocks"][-1]["elements"][0]["value"] for a in answers] == [
+        "predict: age=45, income=60000", "predict iris: 5.1, 3.5, 1.4, 0.2"]
+
+
+def test_a_slash_command_stays_within_the_five_messages_slack_takes_per_response_url(slack):
+    url = slack.command("\n".join(["models"] * 7))
+    slack.fake.wait_until(lambda calls: len([c for c in calls if url.endswith(c.path)]) == 5 or None)
+    *answers, refusal = sent(slack, "response", lambda c: url.endswith(c.path))
+    assert len(answers) == 4 and all("iris" in shown(a) for a in answers)
+    assert "I answered the first 4 and not the other 3." in shown(refusal)

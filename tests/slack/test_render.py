@@ -22,7 +22,7 @@ def prediction(*rows: reply.Row, scale: str = "probability") -> reply.Reply:
 CHURNS = reply.Row(
     inputs="age=45, income=60000", prediction="churns", confidence=0.71,
     probabilities={"stays": 0.29, "churns": 0.71},
-    drivers=(reply.Driver("support_calls", "4", 0.194, "up"), reply.Driver("age", "45", -0.013, "down")),
+    drivers=(reply.Factor("support_calls", "4", 0.194, "up"), reply.Factor("age", "45", -0.013, "down")),
     warnings=("plan was not given; the model filled it in.",))
 
 
@@ -63,7 +63,7 @@ def test_what_users_type_is_shown_and_never_pings_or_links():
 
 def test_a_regressor_row_has_no_probability_fields():
     row = reply.Row(inputs="bmi=0.05", prediction="152.1", value=152.1,
-                    drivers=(reply.Driver("bmi", "0.05", 24.0, "up"),))
+                    drivers=(reply.Factor("bmi", "0.05", 24.0, "up"),))
     blocks = render(prediction(row, scale="target"))["blocks"]
     assert not any("fields" in b for b in blocks)
     assert "raises the prediction (+24)" in blocks[2]["text"]["text"]
@@ -88,7 +88,7 @@ def test_more_than_ten_classes_show_the_ten_likeliest():
 
 
 def test_a_parse_error_shows_the_caret_in_a_code_block():
-    problem = reply.Problem("I couldn't read that: expected a value after '='.",
+    problem = reply.Unanswered("I couldn't read that: expected a value after '='.",
                             caret="predict: age=, income=<5\n             ^", hint="Try `predict: age=45`.")
     blocks = render(reply.Reply(reply.Status.PARSE_ERROR, problem))["blocks"]
     assert blocks[0]["text"]["text"] == "I couldn't read that: expected a value after '='."
@@ -108,7 +108,7 @@ def test_whatif_shows_before_after_and_what_moved():
     before = reply.Row(inputs="income=60000", prediction="churns", confidence=0.7)
     after = reply.Row(inputs="income=80000", prediction="stays", confidence=0.6)
     body = reply.WhatIf(before, after, (reply.Change("income", "60000", "80000"),),
-                        (reply.Driver("income", "80000", -0.3, "down"),), "probability")
+                        (reply.Factor("income", "80000", -0.3, "down"),), "probability")
     blocks = render(reply.Reply(reply.Status.OK, body, model="churn", version="v", prediction_id="p"))["blocks"]
     assert blocks[0]["text"]["text"] == "*What if* income 60000 → 80000?"
     assert [f["text"] for f in blocks[1]["fields"]] == ["*Before*\nchurns (70% confident)",
@@ -150,10 +150,10 @@ def test_no_user_text_is_ever_sent_unescaped_and_limits_always_hold(inputs, reas
                                                                       name, rows):
     good = reply.Row(inputs=inputs, prediction=name or "x", confidence=0.999,
                      probabilities={name or "x": 0.999, f"not {name}": 0.001},
-                     drivers=(reply.Driver(name, inputs, 0.1, "up"),), warnings=(warning,))
+                     drivers=(reply.Factor(name, inputs, 0.1, "up"),), warnings=(warning,))
     bad = reply.Row(inputs=inputs, reason=reason or "r", warnings=(warning,))
     replies = [prediction(*[good, bad] * rows),
-               reply.Reply(reply.Status.PARSE_ERROR, reply.Problem(message or "m", caret=caret, hint=warning)),
+               reply.Reply(reply.Status.PARSE_ERROR, reply.Unanswered(message or "m", caret=caret, hint=warning)),
                reply.Reply(reply.Status.OK, reply.Batch((reply.ScoredFile(name or "f", error=reason),)))]
     for answer in replies:
         rendered = render(answer, share=inputs or None)
@@ -166,7 +166,7 @@ def test_no_user_text_is_ever_sent_unescaped_and_limits_always_hold(inputs, reas
 def test_a_huge_driver_amount_is_written_short_and_a_long_row_is_cut():
     row = reply.Row(inputs="sepal_length=" + "9" * 400, prediction="virginica", confidence=1.0,
                     probabilities={"setosa": 0.0, "virginica": 1.0},
-                    drivers=(reply.Driver("sepal_length", "3e+38", 3.4e38, "up"),))
+                    drivers=(reply.Factor("sepal_length", "3e+38", 3.4e38, "up"),))
     blocks = render(prediction(row, scale="log-odds"))["blocks"]
     assert blocks[1]["elements"][0]["text"] == f"for sepal_length={'9' * 286}… (413 characters)"
     assert blocks[3]["text"]["text"].endswith("sepal_length=3e+38 pushes toward virginica (+3.4e+38 log-odds)")
