@@ -1,8 +1,10 @@
 """`python -m bench` (or `make bench`): every benchmark, one after the other."""
 
-from bench import mail_bench, reply_bench, scoring_bench, slack_bench
+from bench import cli_bench, mail_bench, reply_bench, scoring_bench, slack_bench
 
-print("== reply path ==")
+print("== predbot --help ==")
+cli_bench.main([])
+print("\n== reply path ==")
 reply_bench.main([])
 print("\n== batch scoring ==")
 scoring_bench.main([])

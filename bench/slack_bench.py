@@ -153,9 +153,9 @@ def main(argv: list[str] | None = None) -> None:
     background = LoopThread()
     fake = FakeSlack()
     background.run(fake.start())
-    settings = Settings.from_env(fake.env(SLACK_SIGNING_SECRET=SECRET))
+    settings = Settings(fake.bot_token, signing_secret=SECRET, api_url=fake.api_url, port=0)
     answerer = Answerer(Bot(registry))
-    service = background.run(launch(answerer, settings, port=0))
+    service = background.run(launch(answerer, settings))
     flask = make_server("127.0.0.1", 0, tutorial(model), threaded=True)
     threading.Thread(target=flask.serve_forever, daemon=True).start()
     tutorial_url = f"http://127.0.0.1:{flask.server_port}/slack/predict"

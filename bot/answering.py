@@ -16,70 +16,22 @@ answered with the refusal (Slack).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
-import math
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot import reply
+from bot.config import Budget
 
 if TYPE_CHECKING:
     from bot.core import Bot
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How much the scoring pool takes on, and how long an answer may take."""
-
-    seconds: float = 30.0          # a message of commands
-    file_seconds: float = 600.0    # CSV files (200,000 rows at about 1,000 rows/s, with room)
-    threads: int = 4
-    waiting: int = 1000            # answers queued beyond the threads; more are refused at once
-
-    def for_files(self, attachments: Sequence[reply.Attachment]) -> float:
-        return self.file_seconds if attachments else self.seconds
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> Budget:
-        return cls(args.answer_seconds, args.file_seconds, args.scoring_threads)
-
-
-def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """The budget's flags, for every command that answers messages."""
-    add = parser.add_argument
-    add("--answer-seconds", type=seconds, default=Budget.seconds,
-        help=f"time budget for answering one command (default {Budget.seconds:g})")
-    add("--file-seconds", type=seconds, default=Budget.file_seconds,
-        help=f"time budget for scoring a message's CSV files (default {Budget.file_seconds:g})")
-    add("--scoring-threads", type=count, default=Budget.threads,
-        help=f"messages scored at once (default {Budget.threads})")
-
-
-def seconds(text: str) -> float:
-    return positive(text, float, "a number of seconds above 0")
-
-
-def count(text: str) -> int:
-    return int(positive(text, int, "a whole number above 0"))
-
-
-def positive(text: str, kind: type, expected: str) -> float:
-    try:
-        value = kind(text)
-    except ValueError:
-        value = 0
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-    return value
 
 
 class Pool:
@@ -120,9 +72,9 @@ class Pool:
 class Answerer:
     """`await answerer.answer(text, sender)`: the Bot's reply, within the budget, never blocking the loop."""
 
-    def __init__(self, bot: Bot, budget: Budget = Budget()) -> None:
-        self.bot, self.budget = bot, budget
-        self.pool = Pool(budget.threads)
+    def __init__(self, bot: Bot, budget: Budget | None = None) -> None:
+        self.bot, self.budget = bot, budget or Budget()
+        self.pool = Pool(self.budget.threads)
         self.pending = 0
 
     async def answer(self, text: str, sender: reply.Sender | None = None,
@@ -157,11 +109,10 @@ def grace(seconds: float) -> float:
 
 
 def too_slow(seconds: float) -> reply.Reply:
-    return reply.Reply(reply.Status.REFUSED, reply.Problem(
-        f"That took longer than {seconds:g} seconds to answer, so I stopped. Ask about fewer rows at a time, "
-        "or send them as a CSV file.", label="too_slow"))
+    return reply.Reply.refused(f"That took longer than {seconds:g} seconds to answer, so I stopped. "
+                               "Ask about fewer rows at a time, or send them as a CSV file.", "too_slow")
 
 
 def busy() -> reply.Reply:
-    return reply.Reply(reply.Status.REFUSED, reply.Problem(
-        "predbot is answering a lot of questions right now; please ask again in a minute.", label="busy"))
+    return reply.Reply.refused("predbot is answering a lot of questions right now; please ask again in a minute.",
+                               "busy")

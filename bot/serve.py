@@ -10,7 +10,6 @@ half done waits in the spool.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import signal
@@ -18,12 +17,12 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from bot import answering
-from bot.answering import Answerer, Budget
+from bot.answering import Answerer
 from bot.mail import service as mail
 from bot.slack import service as slack
 
 if TYPE_CHECKING:
+    from bot.config import Config
     from bot.core import Bot
 
 log = logging.getLogger(__name__)
@@ -31,29 +30,23 @@ log = logging.getLogger(__name__)
 STOP_SECONDS = 7.0          # for every channel to stop, side by side; SIGTERM to exit stays under 10 s
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--no-chat", action="store_true", help="no terminal chat even on a terminal")
-    answering.add_arguments(parser.add_argument_group("answers"))
-    mail.add_arguments(parser.add_argument_group("email"))
-    slack.add_arguments(parser.add_argument_group("slack"))
-
-
-async def serve(bot: Bot, args: argparse.Namespace) -> int:
+async def serve(bot: Bot, config: Config, chat: bool = True) -> int:
+    """Serve until Ctrl-C or SIGTERM; with `chat`, the terminal chat joins when stdin is a terminal."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
-    answerer = Answerer(bot, Budget.from_args(args))
+    answerer = Answerer(bot, config.budget)
     watcher = bot.registry.watch(interval=2.0)      # model files are (re)loaded here, never by a request
     services = []
     try:
-        for channel in (mail, slack):
-            service = await channel.start(answerer, args)
+        for start, section in ((mail.start, config.mail), (slack.start, config.slack)):
+            service = await start(answerer, section)        # one by one, so a failure stops those started
             if service is not None:
                 services.append(service)
                 print(f"predbot: serving {service.describe()}", file=sys.stderr, flush=True)
-        if sys.stdin.isatty() and not args.no_chat:
-            threading.Thread(target=chat_then_stop, args=(bot, loop, stopping), daemon=True).start()
+        if chat and sys.stdin.isatty():
+            threading.Thread(target=chat_then_stop, args=(bot, config, loop, stopping), daemon=True).start()
         await stopping.wait()
     finally:
         watcher.stop(timeout=1.0)
@@ -73,9 +66,9 @@ async def stop_all(services: list) -> None:
         task.cancel()
 
 
-def chat_then_stop(bot: Bot, loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> None:
+def chat_then_stop(bot: Bot, config: Config, loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> None:
     """The terminal chat, in a daemon thread so a blocked input() never holds up shutdown."""
     from bot.terminal import chat
 
-    chat(bot)
+    chat(bot, history=config.history, user=config.user)
     loop.call_soon_threadsafe(stopping.set)

@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from contextlib import ExitStack
+from itertools import chain
 from pathlib import Path
 
-from bot.core import Bot
-from bot.reply import Sender
+from bot.core import Bot, batch_reply, commands, look_up, score_stream
 from bot.render.text import render
-from scoring.batch import BatchError, score_csv
+from bot.reply import Reply, ScoredFile, Sender
+from scoring.model import Model
 from scoring.problems import Problem
 from scoring.registry import Registry
 
-HISTORY = Path(os.environ.get("PREDBOT_HISTORY", Path.home() / ".predbot_history"))
 GREETING = """predbot: ask me for predictions. Try:
   {example}
   models · schema · explain · help       (Ctrl-D or `quit` to leave)"""
 
 
-def chat(bot: Bot, as_json: bool = False) -> int:
-    """A read-answer loop with line editing and history (readline) when on a terminal."""
+def chat(bot: Bot, as_json: bool = False, *, history: Path, user: str) -> int:
+    """A read-answer loop with line editing and history kept in `history` (readline) when on a terminal;
+    `user` is who the messages come from."""
     interactive = sys.stdin.isatty()
     if interactive:
-        _enable_history()
-    sender = Sender(id=os.environ.get("USER", "terminal"), channel="terminal")
+        _enable_history(history)
+    sender = Sender(id=user, channel="terminal")
     if not as_json:
         print(GREETING.format(example=greeting_example(bot)))
     while True:
@@ -41,10 +41,11 @@ def chat(bot: Bot, as_json: bool = False) -> int:
             break
         if not text.strip():
             continue
-        answer = bot.handle(text, sender)
-        print(json.dumps(answer.to_dict()) if as_json else render(answer), flush=True)
+        asked, left_over = commands(text)      # a paste may hold several
+        for answer in chain((bot.handle(command, sender) for command in asked), [left_over] if left_over else []):
+            print(json.dumps(answer.to_dict()) if as_json else render(answer), flush=True)
     if interactive:
-        _save_history()
+        _save_history(history)
     return 0
 
 
@@ -55,36 +56,42 @@ def greeting_example(bot: Bot) -> str:
     return "predict: age=45, income=60000" if default.name == "churn" else bot.schema(None).body.example
 
 
-def _enable_history() -> None:
+def _enable_history(history: Path) -> None:
     import readline
 
     try:
-        readline.read_history_file(HISTORY)
+        readline.read_history_file(history)
     except OSError:
         pass
     readline.set_history_length(1000)
 
 
-def _save_history() -> None:
+def _save_history(history: Path) -> None:
     import readline
 
     try:
-        readline.write_history_file(HISTORY)
+        readline.write_history_file(history)
     except OSError:
         pass
 
 
 def score_file(registry: Registry, source: Path, output: Path | None, name: str | None,
                top_k: int | None) -> int:
-    model = registry.get(name)
-    if isinstance(model, Problem):
-        print(f"predbot: {model.message}", file=sys.stderr)
-        return 1
+    """`predbot score`: results to `output` (else stdout), and to stderr the answer a CSV sent in chat gets.
+
+    The chat's size limits are for attachments; a file scored here may be any size.
+    """
+    model = look_up(registry, name)
+    answer = model if isinstance(model, Reply) else batch_reply(model, [score_path(model, source, output, top_k)])
+    print(render(answer), file=sys.stderr)
+    return 0 if answer.ok else 1
+
+
+def score_path(model: Model, source: Path, output: Path | None, top_k: int | None) -> ScoredFile:
     try:
         handle = source.open("rb")
     except OSError as error:
-        print(f"predbot: cannot read {source}: {error.strerror}", file=sys.stderr)
-        return 1
+        return ScoredFile(str(source), error=f"It cannot be read: {error.strerror}.")
     with ExitStack() as stack:
         stack.enter_context(handle)
         progress, bar = None, None
@@ -97,17 +104,8 @@ def score_file(registry: Registry, source: Path, output: Path | None, name: str 
             def progress(rows: int) -> None:  # the bar counts bytes read, so it knows the total up front
                 bar.update(handle.tell() - bar.n)
         destination = stack.enter_context(output.open("w", newline="", encoding="utf-8")) if output else sys.stdout
-        try:
-            summary = score_csv(model, handle, destination, top_k, progress=progress)
-        except BatchError as error:
-            print(f"predbot: {error}", file=sys.stderr)
-            return 1
-        if bar is not None:
+        scored = score_stream(model, str(source), handle, destination, str(output) if output else None, top_k,
+                              progress)
+        if bar is not None and not scored.error:
             bar.update(bar.total - bar.n)
-    reasons = ", ".join(f"{count} {label.replace('_', ' ')}" for label, count in summary.reasons.items())
-    print(f"predbot: {summary.rows:,} rows, {summary.predicted:,} predicted, {summary.rejected:,} not predicted"
-          + (f" ({reasons})" if reasons else "") + f" with {model.name} v{model.version}", file=sys.stderr)
-    if summary.ignored_columns:
-        print(f"predbot: passed through columns that are not fields: {', '.join(summary.ignored_columns)}",
-              file=sys.stderr)
-    return 0
+    return scored

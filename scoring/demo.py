@@ -16,7 +16,6 @@ the demo also runs under `predbot --require-pins`.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -170,9 +169,9 @@ def stamp() -> str:
 
 
 def cache_root() -> Path:
-    base = os.environ.get("PREDBOT_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "predbot")
-    return Path(base)
+    """Where the demo models are built when the caller names no directory. predbot names one: its
+    configuration (`bot.config`) reads --cache, PREDBOT_CACHE and XDG_CACHE_HOME."""
+    return Path.home() / ".cache" / "predbot"
 
 
 def demo_models_dir(root: Path | None = None) -> Path:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 import zipfile
 
 import pytest
@@ -16,9 +19,9 @@ import pytest
 def predbot(demo_dir):
     env = {**os.environ, "PREDBOT_CACHE": str(demo_dir.parent)}
 
-    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, env=env,
-                              capture_output=True, text=True, timeout=120)
+    def run(*args: str, stdin: str = "", **more_env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, env={**env, **more_env},
+                              capture_output=True, text=True, timeout=120, check=False)
 
     return run
 
@@ -46,7 +49,9 @@ def test_score_writes_predictions_and_reasons(predbot, tmp_path):
     out = tmp_path / "out.csv"
     result = predbot("score", str(source), "-o", str(out))
     assert result.returncode == 0, result.stderr
-    assert "2 rows, 1 predicted, 1 not predicted (1 wrong type)" in result.stderr
+    # the same summary a CSV sent in chat gets
+    assert (f"{source}: 1 of 2 rows predicted; 1 not (1 wrong type), see not_predicted_reason; "
+            f"passed through: id. Results: {out}\n  [model churn v") in result.stderr
     rows = list(csv.DictReader(out.open()))
     assert rows[0]["prediction"] in ("stays", "churns")
     assert rows[1]["not_predicted_reason"] == "income expects a number, got 'sixty'."
@@ -55,7 +60,8 @@ def test_score_writes_predictions_and_reasons(predbot, tmp_path):
 def test_score_refuses_a_missing_file_without_a_traceback(predbot, tmp_path):
     result = predbot("score", str(tmp_path / "nope.csv"))
     assert result.returncode == 1
-    assert "cannot read" in result.stderr and "Traceback" not in result.stderr
+    assert "nope.csv: not scored. It cannot be read: No such file or directory." in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_score_refuses_an_unknown_model(predbot, tmp_path):
@@ -110,6 +116,70 @@ def test_chat_json_prints_one_object_per_line(predbot):
     assert [r["body"]["type"] for r in replies] == ["models", "help"]
 
 
+HEAVY = ("sklearn", "shap", "pandas", "numpy", "scipy", "slack_bolt", "slack_sdk", "aiohttp", "aiosmtpd", "lark",
+         "bot.core", "bot.serve")
+
+
+def test_help_imports_nothing_heavy():
+    """`predbot --help` and each command's help answer at once: nothing that loads a model or a channel."""
+    probe = f"""
+import contextlib, io, sys
+from bot.cli import build_parser
+parser = build_parser()
+for argv in [["--help"], ["--version"], *([name, "--help"] for name in parser._subparsers._group_actions[0].choices)]:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+        parser.parse_args(argv)
+print(sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r} or m in {HEAVY!r}))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"
+
+
+def test_version_is_the_installed_one(predbot):
+    from importlib.metadata import version
+
+    result = predbot("--version")
+    assert (result.returncode, result.stdout) == (0, f"predbot {version('predbot')}\n")
+
+
+@pytest.mark.parametrize("argv", [["--models", "DIR", "-v", "--data", "D", "score", "f.csv"],
+                                  ["score", "f.csv", "--models", "DIR", "-v", "--data", "D"],
+                                  ["--models", "ELSE", "score", "-v", "f.csv", "--models", "DIR", "--data", "D"]])
+def test_settings_work_before_or_after_the_command_and_the_last_one_wins(argv):
+    from pathlib import Path
+
+    from bot.cli import build_parser
+    from bot.config import Config
+
+    config = Config.from_args(build_parser().parse_args(argv), {})
+    assert (config.models, config.verbose, config.data, config.require_pins) == (Path("DIR"), True, Path("D"), False)
+
+
+def test_a_setting_after_the_command_is_used(predbot):
+    after, before = predbot("models", "--default-model", "iris"), predbot("--default-model", "iris", "models")
+    assert after.returncode == 0, after.stderr
+    assert after.stdout == before.stdout
+    assert any(line.strip().startswith("iris") and "(default)" in line for line in after.stdout.splitlines())
+
+
+def test_a_setting_that_cannot_work_is_one_line_and_exit_two(predbot):
+    result = predbot("serve", "--no-chat", PREDBOT_MAIL_ALLOWED_SENDERS="ann")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "predbot: PREDBOT_MAIL_ALLOWED_SENDERS: not an address or @domain: ann\n"
+
+
+def test_a_reader_that_goes_away_early_gets_no_traceback(demo_dir):
+    """`predbot ask --json ... | head -1`: a real pipe whose reading end is closed before predbot writes."""
+    asking = subprocess.Popen([sys.executable, "-m", "bot.cli", "ask", "--json", "predict: age=45, income=60000"],
+                              env={**os.environ, "PREDBOT_CACHE": str(demo_dir.parent)},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    asking.stdout.close()
+    _, errors = asking.communicate(timeout=120)
+    assert asking.returncode == 1, errors      # what Python's docs advise for EPIPE
+    assert b"Traceback" not in errors and b"BrokenPipe" not in errors and b"Exception ignored" not in errors
+
+
 def test_score_refuses_a_workbook_saying_what_it_is_and_what_to_do(predbot, tmp_path):
     source = tmp_path / "people.csv"
     with zipfile.ZipFile(source, "w") as workbook:
@@ -117,8 +187,9 @@ def test_score_refuses_a_workbook_saying_what_it_is_and_what_to_do(predbot, tmp_
         workbook.writestr("xl/workbook.xml", "<workbook/>")
     result = predbot("score", str(source))
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr == ("predbot: This file looks like an Excel workbook (.xlsx); a CSV file is plain text. "
-                             "Open it in your spreadsheet program and save it as CSV UTF-8 (File > Save As).\n")
+    assert result.stderr.startswith(f"{source}: not scored. This file looks like an Excel workbook (.xlsx); a CSV "
+                                    "file is plain text. Open it in your spreadsheet program and save it as CSV "
+                                    "UTF-8 (File > Save As).\n")
 
 
 def test_score_names_the_line_that_does_not_fit_the_header(predbot, tmp_path):
@@ -126,5 +197,44 @@ def test_score_names_the_line_that_does_not_fit_the_header(predbot, tmp_path):
     source.write_bytes(b"id,age,income\n1,45,60000\n2,30,40,000\n")
     result = predbot("score", str(source), "-o", str(tmp_path / "out.csv"))
     assert result.returncode == 1
-    assert result.stderr.startswith("predbot: Line 3 has 4 values; the header has 3.")
+    assert result.stderr.startswith(f"{source}: not scored. Line 3 has 4 values; the header has 3.")
     assert "Traceback" not in result.stderr and "C error" not in result.stderr
+
+
+def test_chat_answers_each_command_of_a_paste(demo_dir, tmp_path):
+    """On a terminal, readline hands `input()` a pasted block whole (bracketed paste): each command is answered."""
+    env = {**os.environ, "PREDBOT_CACHE": str(demo_dir.parent), "PREDBOT_HISTORY": str(tmp_path / "history"),
+           "HOME": str(tmp_path), "TERM": "xterm", "INPUTRC": os.devnull}
+    screen, terminal = pty.openpty()
+    chat = subprocess.Popen([sys.executable, "-m", "bot.cli", "chat"], stdin=terminal, stdout=terminal,
+                            stderr=terminal, env=env)
+    os.close(terminal)
+    try:
+        shown(screen, until=b"> ")
+        os.write(screen, b"\x1b[200~predict: age=45, income=60000\npredict iris: 5.1, 3.5, 1.4, 0.2\x1b[201~\r")
+        os.write(screen, b"quit\r")
+        answers = shown(screen).decode().replace("\r\n", "\n")
+        assert chat.wait(timeout=30) == 0
+    finally:
+        chat.kill()
+        os.close(screen)
+    churn, iris = answers.find("age=45, income=60000\n  -> "), answers.find("5.1, 3.5, 1.4, 0.2\n  -> setosa")
+    assert 0 < churn < iris and answers.count("confident") == 2
+    assert "expected" not in answers
+
+
+def shown(screen: int, until: bytes | None = None, seconds: float = 60) -> bytes:
+    """What the terminal shows up to `until`, or until the program closes it (Linux reads EIO then)."""
+    seen, deadline = b"", time.monotonic() + seconds
+    while until is None or until not in seen:
+        ready, _, _ = select.select([screen], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"the terminal showed nothing more after {seen[-300:]!r}"
+        try:
+            chunk = os.read(screen, 4096)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            assert until is None, f"the chat ended before showing {until!r}: {seen[-300:]!r}"
+            break
+        seen += chunk
+    return seen

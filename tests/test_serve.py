@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import signal
@@ -17,8 +18,8 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-
 from doubles.loop import wait_until
+
 from scoring.demo import churn_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,3 +124,16 @@ def test_a_file_over_its_time_budget_is_answered_with_what_was_done(serve, big_c
     [reply] = wait_until(lambda: list(server.outbox.glob("*.eml")), timeout=60)
     text = BytesParser(policy=policy.default).parsebytes(reply.read_bytes()).get_body(("plain",)).get_content()
     assert re.search(r"customers\.csv: not scored\. Stopped after [\d,]+ rows", text), text
+
+
+def test_a_channel_that_cannot_start_stops_serve_with_one_line_and_exit_two(demo_dir, tmp_path):
+    """The email channel, started first, is stopped and does not hold up the exit; the token shows nowhere."""
+    environment = {**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+                   "SLACK_BOT_TOKEN": "xoxb-do-not-show"}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--no-chat", "--models", str(demo_dir),
+                             "--smtp-port", "0", "--data", str(tmp_path)], cwd=ROOT, env=environment,
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2 and "predbot: serving email on 127.0.0.1:" in result.stderr
+    assert result.stderr.endswith("\npredbot: Slack's HTTP mode needs SLACK_SIGNING_SECRET (the app's Basic Information "
+                                  "page), or set SLACK_APP_TOKEN to use Socket Mode instead.\n")
+    assert "Traceback" not in result.stderr and "xoxb-do-not-show" not in result.stderr

@@ -1,32 +1,35 @@
-"""The email channel as a service of `predbot serve`: add_arguments, start, describe, stop."""
+"""The email channel as a service of `predbot serve`: start, describe, stop."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
+import ssl
 from typing import TYPE_CHECKING
 
+from bot.config import ConfigError
 from bot.mail.guard import Guard, RateLimit
-from bot.mail.outbound import Outbound
-from bot.mail.server import SpoolingHandler, listen
-from bot.mail.settings import ConfigError, Settings, add_arguments, settings
+from bot.mail.outbound import Outbound, Retry
+from bot.mail.server import Listen, SpoolingHandler, listen
+from bot.mail.settings import Settings
 from bot.mail.spool import Spool, SpoolBusy
+from bot.mail.transport import Outbox, Relay, Transport
 from bot.mail.worker import Worker
 
 if TYPE_CHECKING:
     from bot.answering import Answerer
 
-__all__ = ["MailService", "add_arguments", "start"]
+__all__ = ["MailService", "start"]
 
 log = logging.getLogger(__name__)
 
 
 class MailService:
-    def __init__(self, config: Settings, server: asyncio.Server, handler: SpoolingHandler, spool: Spool,
-                 tasks: list[asyncio.Task]) -> None:
-        self.config = config
+    def __init__(self, settings: Settings, transport: Transport, server: asyncio.Server, handler: SpoolingHandler,
+                 spool: Spool, tasks: list[asyncio.Task]) -> None:
+        self.settings = settings
+        self.transport = transport
         self.server = server
         self.handler = handler
         self.spool = spool
@@ -37,8 +40,8 @@ class MailService:
         return self.server.sockets[0].getsockname()[1]
 
     def describe(self) -> str:
-        return (f"email on {self.config.listen.host}:{self.port} for {self.config.ours}, "
-                f"replies to {self.config.transport.describe()}")
+        return (f"email on {self.settings.host}:{self.port} for {self.settings.ours}, "
+                f"replies to {self.transport.describe()}")
 
     async def stop(self) -> None:
         """Stop listening and working, in about the time a reply takes to compose, however long the
@@ -54,26 +57,27 @@ class MailService:
         self.spool.unlock()
 
 
-async def start(answerer: Answerer, args: argparse.Namespace) -> MailService:
+async def start(answerer: Answerer, settings: Settings) -> MailService:
     """Listen and work, answering through `answerer` (the process's one scoring pool and time budget);
-    a setting that cannot work stops `predbot serve` with a one-line reason."""
+    a setting that cannot work is a ConfigError that names it."""
     try:
-        config = settings(args)
-        spool = Spool(config.spool)
+        options = listening(settings)
+        spool = Spool(settings.spool)
         spool.lock()
-    except (ConfigError, SpoolBusy, OSError) as error:      # OSError: unreadable certificate, spool not writable
-        raise SystemExit(f"predbot: email: {error}") from error
+    except (ConfigError, SpoolBusy, OSError) as error:      # OSError: the spool is not writable
+        raise ConfigError(f"email: {error}") from error
     try:
-        spool.prune(config.keep_seconds)
-        outbound = Outbound(spool, config.transport, config.retry)
-        guard = Guard(config.ours, config.allowed, RateLimit(*config.rate))
-        worker = Worker(answerer, spool, guard, config.max_commands, outbound.wake.set)
-        handler = SpoolingHandler(spool, config.ours, worker.wake.set)
-        server = await listen(handler, config.listen)
+        spool.prune(settings.keep_days * 86400)
+        transport = replies(settings)
+        outbound = Outbound(spool, transport, Retry(settings.relay_attempts, settings.relay_backoff))
+        guard = Guard(settings.ours, settings.allowed, RateLimit(*settings.rate))
+        worker = Worker(answerer, spool, guard, settings.max_commands, outbound.wake.set)
+        handler = SpoolingHandler(spool, settings.ours, worker.wake.set)
+        server = await listen(handler, options)
     except OSError as error:
         spool.unlock()
-        raise SystemExit(f"predbot: email: cannot listen on {config.listen.host}:{config.listen.port}: "
-                         f"{error.strerror or error}") from error
+        raise ConfigError(f"email: cannot listen on {settings.host}:{settings.port}: "
+                          f"{error.strerror or error}") from error
     except BaseException:
         spool.unlock()
         raise
@@ -81,7 +85,31 @@ async def start(answerer: Answerer, args: argparse.Namespace) -> MailService:
              for name, stage in (("worker", worker), ("outbound", outbound))]
     for task in tasks:
         task.add_done_callback(report_crash)
-    return MailService(config, server, handler, spool, tasks)
+    return MailService(settings, transport, server, handler, spool, tasks)
+
+
+def listening(settings: Settings) -> Listen:
+    """The SMTP server's options, with the TLS context that STARTTLS offers when a certificate is given."""
+    tls = None
+    if settings.tls_cert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            tls.load_cert_chain(settings.tls_cert, settings.tls_key)
+        except OSError as error:            # ssl.SSLError too: not a PEM certificate, or the key does not match
+            raise ConfigError(f"cannot load the certificate {settings.tls_cert}: {error.strerror or error}") from None
+    if settings.login and tls is None:
+        raise ConfigError("PREDBOT_SMTP_USER asks for SMTP AUTH, which needs STARTTLS: "
+                          "give --smtp-tls-cert and --smtp-tls-key too")
+    return Listen(settings.host, settings.port, settings.ours.any_domain(), settings.max_message_bytes, tls,
+                  settings.login)
+
+
+def replies(settings: Settings) -> Transport:
+    """Where replies go: the relay, when one is given, else the outbox directory."""
+    if settings.relay_host:
+        return Relay(settings.relay_host, settings.relay_port, settings.relay_starttls, settings.relay_login,
+                     settings.relay_cafile)
+    return Outbox(settings.outbox)
 
 
 def report_crash(task: asyncio.Task) -> None:

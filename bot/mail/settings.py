@@ -1,25 +1,46 @@
-"""The email channel's flags and environment variables, and the settings they make."""
+"""The email channel's settings: plain data, and readers for the values people write in flags and variables.
+
+`bot.config` builds a Settings from the command line and the environment;
+`service.start` makes the listener, the TLS context and the transport from it.
+Passwords are kept out of `repr`, so logging a Settings never leaks them.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.mail.addresses import AddressSet
-from bot.mail.outbound import Retry
-from bot.mail.server import Listen
-from bot.mail.transport import Outbox, Relay, Transport
 
+BOT_ADDRESS = "predbot@localhost"      # the bot's address when none is given
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
          "d": 86400, "day": 86400}
 
 
-class ConfigError(ValueError):
-    """A setting that cannot work; the message says which and why."""
+@dataclass(frozen=True)
+class Settings:
+    spool: Path                                 # where accepted mail waits
+    outbox: Path                                # without a relay, replies are written here as .eml files
+    ours: AddressSet                            # the addresses and @domains we answer
+    allowed: AddressSet                         # whose mail is answered; empty: everyone's
+    host: str = "127.0.0.1"
+    port: int = 8025                            # 0 picks a free one
+    tls_cert: Path | None = None                # offer STARTTLS with this certificate (PEM)
+    tls_key: Path | None = None
+    login: tuple[str, str] | None = field(default=None, repr=False)    # require AUTH (after STARTTLS)
+    max_message_bytes: int = 25 * 2**20
+    rate: tuple[int, float] = (30, 3600.0)      # replies per address and period (seconds); 0 for no limit
+    max_commands: int = 10
+    keep_days: float = 30.0                     # how long answered Message-IDs are remembered
+    relay_host: str | None = None
+    relay_port: int = 25
+    relay_starttls: bool = False
+    relay_login: tuple[str, str] | None = field(default=None, repr=False)
+    relay_cafile: str | None = None             # None: the system's CA certificates
+    relay_attempts: int = 8                     # then the reply goes to dead/
+    relay_backoff: float = 30.0                 # seconds before the first retry, doubling each time
 
 
 def rate_limit(text: str) -> tuple[int, float]:
@@ -33,76 +54,9 @@ def rate_limit(text: str) -> tuple[int, float]:
 
 
 def address_list(text: str) -> str:
+    """One flag value: an address, an @domain, or a comma-separated list of them."""
     try:
         AddressSet.parse([text])
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
     return text
-
-
-def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    add = parser.add_argument
-    add("--smtp-host", default="127.0.0.1", help="address the SMTP server listens on (default 127.0.0.1)")
-    add("--smtp-port", type=int, default=8025, help="SMTP port (default 8025; 0 picks a free one)")
-    add("--bot-address", action="append", type=address_list, metavar="ADDRESS",
-        help="address or @domain the bot answers; repeat or comma-separate (default predbot@localhost)")
-    add("--smtp-tls-cert", metavar="FILE", help="certificate (PEM) to offer STARTTLS with")
-    add("--smtp-tls-key", metavar="FILE", help="its private key (PEM)")
-    add("--max-message-bytes", type=int, default=25 * 2**20, help="larger mail is refused with 552 (default 25 MiB)")
-    add("--allow-senders", action="append", type=address_list, metavar="ADDRESS",
-        help="answer only these addresses or @domains; others get no reply (default: everyone)")
-    add("--rate-limit", type=rate_limit, default=rate_limit("30/hour"),
-        help="replies per address and period, e.g. 30/hour or 5/10min; 0 for none (default 30/hour)")
-    add("--max-commands", type=int, default=10, help="commands answered per mail (default 10)")
-    add("--spool", type=Path, default=Path("var/spool"), help="where accepted mail waits (default var/spool)")
-    add("--spool-keep-days", type=float, default=30.0,
-        help="how long the record of answered mail is kept to stop duplicates (default 30)")
-    add("--outbox", type=Path, default=Path("var/outbox"),
-        help="without --relay-host, replies are written here as .eml files (default var/outbox)")
-    add("--relay-host", help="SMTP relay that sends the replies")
-    add("--relay-port", type=int, default=25, help="relay port (default 25)")
-    add("--relay-starttls", action="store_true", help="use STARTTLS with the relay")
-    add("--relay-cafile", metavar="FILE", help="CA certificates to verify the relay with (default: the system's)")
-    add("--relay-attempts", type=int, default=8, help="delivery attempts before a reply goes to dead/ (default 8)")
-    add("--relay-backoff", type=float, default=30.0,
-        help="seconds before the first retry, doubling each time (default 30)")
-
-
-@dataclass(frozen=True)
-class Settings:
-    listen: Listen
-    ours: AddressSet
-    allowed: AddressSet
-    rate: tuple[int, float]
-    max_commands: int
-    spool: Path
-    keep_seconds: float
-    transport: Transport
-    retry: Retry
-
-
-def from_env(user_var: str, password_var: str) -> tuple[str, str] | None:
-    user, password = os.environ.get(user_var), os.environ.get(password_var)
-    return (user, password or "") if user else None
-
-
-def settings(args: argparse.Namespace) -> Settings:
-    """Settings from parsed flags; credentials only from the environment, so they never show in `ps`."""
-    ours = AddressSet.parse(args.bot_address or ["predbot@localhost"])
-    login = from_env("PREDBOT_SMTP_USER", "PREDBOT_SMTP_PASSWORD")
-    tls = None
-    if args.smtp_tls_cert:
-        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        tls.load_cert_chain(args.smtp_tls_cert, args.smtp_tls_key)
-    if login and tls is None:
-        raise ConfigError("PREDBOT_SMTP_USER asks for SMTP AUTH, which needs STARTTLS: "
-                          "give --smtp-tls-cert and --smtp-tls-key too")
-    transport: Transport = Outbox(args.outbox)
-    if args.relay_host:
-        transport = Relay(args.relay_host, args.relay_port, args.relay_starttls,
-                          from_env("PREDBOT_RELAY_USER", "PREDBOT_RELAY_PASSWORD"), args.relay_cafile)
-    return Settings(
-        listen=Listen(args.smtp_host, args.smtp_port, ours.any_domain(), args.max_message_bytes, tls, login),
-        ours=ours, allowed=AddressSet.parse(args.allow_senders or []), rate=args.rate_limit,
-        max_commands=args.max_commands, spool=args.spool, keep_seconds=args.spool_keep_days * 86400,
-        transport=transport, retry=Retry(args.relay_attempts, args.relay_backoff))

@@ -1,7 +1,7 @@
 """The Slack channel: /predict, mentions, DMs and CSV shares, in Socket Mode or HTTP mode.
 
-service   start/stop for `predbot serve`; picks the mode from the environment
-settings  SLACK_* and PREDBOT_SLACK_* variables
+service   start/stop for `predbot serve`: Socket Mode with an app token, else HTTP mode
+settings  the channel's section of bot.config's Config (tokens, allow-lists, where to listen)
 app       the Bolt app and its listeners (payload -> Answerer -> destination)
 http      /slack/events and /healthz on aiohttp; nothing unverified passes
 verify    is a request Slack's, and readable? (signature over raw bytes, then the body)

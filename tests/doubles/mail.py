@@ -6,7 +6,6 @@ helpers only stand where the outside world would be.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import ssl
 import threading
@@ -19,8 +18,10 @@ from typing import TYPE_CHECKING
 
 from aiosmtpd.smtp import SMTP
 
+from bot.cli import build_parser
+from bot.config import Config
 from bot.mail.server import password_check
-from bot.mail.service import MailService, add_arguments, start
+from bot.mail.service import start
 from doubles.loop import LoopThread
 
 if TYPE_CHECKING:
@@ -108,26 +109,22 @@ class Sink:
 
 
 class ServiceThread:
-    """The mail service as `predbot serve` runs it, in its own loop thread, for synchronous callers."""
+    """The mail service as `predbot serve` runs it, in its own loop thread, for synchronous callers.
+
+    `argv` holds `predbot serve`'s flags; the environment is the process's, as it is for `predbot serve`.
+    A setting that cannot work raises the ConfigError that `serve` would stop with.
+    """
 
     def __init__(self, answerer: Answerer, argv: list[str]) -> None:
-        parser = argparse.ArgumentParser()
-        add_arguments(parser)
-        self.args = parser.parse_args(argv)
+        self.args = build_parser().parse_args(["serve", *argv])
+        self.settings = Config.from_args(self.args).mail
         self.loop = LoopThread()
-
-        async def starting() -> MailService | SystemExit:
-            try:
-                return await start(answerer, self.args)
-            except SystemExit as stop:          # would end the loop's thread instead of reaching the caller
-                return stop
-
-        started = self.loop.run(starting())
-        if isinstance(started, SystemExit):
+        try:
+            self.service = self.loop.run(start(answerer, self.settings))
+        except BaseException:
             self.loop.close()
-            raise started
-        self.service = started
-        self.port = started.port
+            raise
+        self.port = self.service.port
 
     def close(self) -> None:
         self.loop.run(self.service.stop())

@@ -16,12 +16,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-
-from bot.answering import Answerer, Budget
-from bot.core import Bot
-from bot.slack.app import SlackApp
 from doubles.loop import LoopThread
 from doubles.slack import FakeSlack, signed
+
+from bot.answering import Answerer, Budget
+from bot.cli import build_parser
+from bot.config import Config
+from bot.core import Bot
+from bot.slack.app import SlackApp
 from bot.slack.service import Service, launch
 from bot.slack.settings import Settings
 
@@ -109,19 +111,31 @@ class Running:
 StartSlack = Callable[..., Running]
 
 
+def configured(env: dict[str, str], *flags: str) -> Settings | None:
+    """The Slack section `predbot serve FLAGS` gets in environment `env`."""
+    return Config.from_args(build_parser().parse_args(["serve", *flags]), env).slack
+
+
+@pytest.fixture(name="configured")
+def configured_fixture() -> Callable[..., Settings | None]:
+    """`configured(env, *flags)`: the Slack section `predbot serve FLAGS` gets in environment `env`."""
+    return configured
+
+
 @pytest.fixture(scope="module")
 def start_slack(loop: LoopThread, registry) -> Iterator[StartSlack]:
-    """Start an app over a fresh fake Slack: `start_slack(bot=..., budget=..., env=..., **settings overrides)`."""
+    """Start an app over a fresh fake Slack, in HTTP mode on a free port unless `env` holds SLACK_APP_TOKEN:
+    `start_slack(bot=..., budget=..., env=..., **settings overrides)`."""
     started: list[tuple[FakeSlack, Service, Answerer]] = []
     numbers = itertools.count(1)
 
-    def start(bot: Bot | None = None, budget: Budget = Budget(), env: dict[str, str] | None = None,
+    def start(bot: Bot | None = None, budget: Budget | None = None, env: dict[str, str] | None = None,
               **overrides: Any) -> Running:
         fake = FakeSlack()
         loop.run(fake.start())
-        settings = Settings.from_env(fake.env(SLACK_SIGNING_SECRET=SECRET, **(env or {})))
+        settings = configured(fake.env(SLACK_SIGNING_SECRET=SECRET, **(env or {})), "--slack-port", "0")
         answerer = Answerer(bot or Bot(registry), budget)
-        service = loop.run(launch(answerer, replace(settings, **overrides), port=0))
+        service = loop.run(launch(answerer, replace(settings, **overrides)))
         started.append((fake, service, answerer))
         return Running(fake, service, loop, numbers)
 

@@ -1,23 +1,20 @@
-"""`predbot serve`'s Slack part: which mode, and one clear line when the configuration is wrong."""
+"""`predbot serve`'s Slack part: its settings, which mode, and one clear line when the configuration is wrong."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import threading
 import time
 
 import pytest
+from barrage import post_all, signed_form
+from doubles.slack import FakeSlack
 
 from bot.answering import Answerer
+from bot.config import ConfigError
 from bot.core import Bot
 from bot.slack import service
 from bot.slack.app import DRAIN_SECONDS
-from barrage import post_all, signed_form
-from doubles.slack import FakeSlack
-from bot.slack.settings import Settings
-
-ARGS = argparse.Namespace(host="127.0.0.1", port=0)
 
 
 @pytest.fixture(scope="module")
@@ -35,29 +32,30 @@ def answerer(registry):
     answers.close()
 
 
-def start(loop, answerer, env):
-    return loop.run(service.start(answerer, ARGS, env))
+@pytest.fixture
+def start(loop, answerer, configured):
+    """Start the Slack channel as `serve` does, on a free port, in environment `env`."""
+    return lambda env: loop.run(service.start(answerer, configured(env, "--slack-port", "0")))
 
 
-def refused(loop, answerer, env) -> str:
-    """The one line `serve` stops with. SystemExit is caught inside the loop, which it would otherwise end."""
+@pytest.fixture
+def refused(start):
+    """The one line `serve` stops with, in environment `env`."""
+    def refusal(env: dict[str, str]) -> str:
+        with pytest.raises(ConfigError) as stopped:
+            start(env)
+        return str(stopped.value)
 
-    async def attempt():
-        try:
-            await service.start(answerer, ARGS, env)
-        except SystemExit as stopped:
-            return str(stopped)
-        return "started"
-
-    return loop.run(attempt())
+    return refusal
 
 
-def test_no_bot_token_means_no_slack(loop, answerer):
-    assert start(loop, answerer, {}) is None
+def test_no_bot_token_means_no_slack(start, configured):
+    assert configured({"SLACK_APP_TOKEN": "xapp-1", "SLACK_SIGNING_SECRET": "s"}) is None
+    assert start({}) is None
 
 
-def test_http_mode_describes_where_it_listens(loop, answerer, fake):
-    running = start(loop, answerer, fake.env(SLACK_SIGNING_SECRET="s"))
+def test_http_mode_describes_where_it_listens(start, loop, fake):
+    running = start(fake.env(SLACK_SIGNING_SECRET="s"))
     try:
         assert running.describe() == f"Slack as @predbot in Fake in HTTP mode at {running.url}"
         assert running.url.startswith("http://127.0.0.1:") and running.url.endswith("/slack/events")
@@ -65,33 +63,49 @@ def test_http_mode_describes_where_it_listens(loop, answerer, fake):
         loop.run(running.stop())
 
 
-def test_http_mode_without_a_signing_secret_says_what_to_set(loop, answerer, fake):
-    assert refused(loop, answerer, fake.env()) == (
-        "predbot: Slack's HTTP mode needs SLACK_SIGNING_SECRET (the app's Basic Information page), "
+def test_http_mode_without_a_signing_secret_says_what_to_set(refused, fake):
+    assert refused(fake.env()) == (
+        "Slack's HTTP mode needs SLACK_SIGNING_SECRET (the app's Basic Information page), "
         "or set SLACK_APP_TOKEN to use Socket Mode instead.")
 
 
 @pytest.mark.parametrize("variable", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])
-def test_a_wrong_token_is_named_but_never_shown(loop, answerer, fake, variable):
+def test_a_wrong_token_is_named_but_never_shown(refused, fake, variable):
     env = {**fake.env(SLACK_SIGNING_SECRET="s", SLACK_APP_TOKEN=fake.app_token), variable: "xoxb-wrong-123"}
-    assert refused(loop, answerer, env) == (
-        f"predbot: Slack refused {variable} (invalid_auth); copy it again from the app's settings.")
+    assert refused(env) == (
+        f"Slack refused {variable} (invalid_auth); copy it again from the app's settings.")
 
 
-def test_an_unreachable_slack_is_one_line(loop, answerer):
+def test_an_unreachable_slack_is_one_line(refused):
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "http://127.0.0.1:1/api"}
-    assert refused(loop, answerer, env).startswith("predbot: cannot reach Slack at http://127.0.0.1:1/api/ (")
+    assert refused(env).startswith("cannot reach Slack at http://127.0.0.1:1/api/ (")
 
 
-def test_arguments_and_settings():
-    parser = argparse.ArgumentParser()
-    service.add_arguments(parser.add_argument_group("slack"))
-    assert vars(parser.parse_args([])) == {"host": "127.0.0.1", "port": 3000}
-    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": "shh",
-                                  "PREDBOT_SLACK_ALLOWED_USERS": " U1, U2 ,", "SLACK_APP_TOKEN": "xapp-secret"})
-    assert settings.allowed_users == {"U1", "U2"} and settings.socket_mode
-    assert settings.api_url == "https://slack.com/api/"
+def test_a_port_in_use_is_one_line(start, loop, answerer, fake, configured):
+    running = start(fake.env(SLACK_SIGNING_SECRET="s"))
+    try:
+        with pytest.raises(ConfigError, match=f"^Slack's HTTP mode cannot listen on 127.0.0.1:{running.port}: "):
+            loop.run(service.start(answerer, configured(fake.env(SLACK_SIGNING_SECRET="s"),
+                                                        "--slack-port", str(running.port))))
+    finally:
+        loop.run(running.stop())
+
+
+def test_settings_from_slacks_variables_and_our_flags(configured):
+    settings = configured({"SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": "shh",
+                           "PREDBOT_SLACK_ALLOWED_USERS": " U1, U2 ,", "SLACK_APP_TOKEN": "xapp-secret"})
+    assert settings.allowed_users == {"U1", "U2"} and not settings.allowed_channels and settings.socket_mode
+    assert (settings.api_url, settings.host, settings.port) == ("https://slack.com/api/", "127.0.0.1", 3000)
     assert "secret" not in repr(settings) and "shh" not in repr(settings)
+
+
+def test_flags_win_over_variables_and_the_old_flag_names_still_work(configured):
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "PREDBOT_SLACK_ALLOWED_USERS": "U1", "PREDBOT_SLACK_ALLOWED_CHANNELS": "C1",
+           "SLACK_API_URL": "http://127.0.0.1:9/api"}
+    settings = configured(env, "--slack-allow-users", "U7,U8", "--slack-allow-users", "U9", "--host", "0.0.0.0",
+                          "--port", "8080", "--slack-api-url", "http://127.0.0.1:10/api")
+    assert settings.allowed_users == {"U7", "U8", "U9"} and settings.allowed_channels == {"C1"}
+    assert (settings.host, settings.port, settings.api_url) == ("0.0.0.0", 8080, "http://127.0.0.1:10/api/")
 
 
 class StuckBot(Bot):
@@ -107,10 +121,10 @@ class StuckBot(Bot):
         return super().handle(*args, **kwargs)
 
 
-def test_stopping_waits_for_an_unfinished_answer_only_a_few_seconds(loop, registry, fake):
+def test_stopping_waits_for_an_unfinished_answer_only_a_few_seconds(loop, registry, fake, configured):
     bot = StuckBot(registry)
     answerer = Answerer(bot)
-    running = loop.run(service.launch(answerer, Settings.from_env(fake.env(SLACK_SIGNING_SECRET="s")), port=0))
+    running = loop.run(service.launch(answerer, configured(fake.env(SLACK_SIGNING_SECRET="s"), "--slack-port", "0")))
     try:
         [ack] = asyncio.run(post_all(running.url, [signed_form("s", fake.command("models"))], concurrency=1))
         assert ack.status == 200 and bot.started.wait(20)

@@ -41,7 +41,7 @@ def slack(registry):
     outside.run(fake.start())
     outside.run(elsewhere.start())
     answerer = Answerer(Bot(registry))
-    service = loop.run(launch(answerer, Settings.from_env(fake.env(SLACK_SIGNING_SECRET=SECRET)), port=0))
+    service = loop.run(launch(answerer, Settings(fake.bot_token, signing_secret=SECRET, api_url=fake.api_url, port=0)))
     yield loop, service, fake, elsewhere
     loop.run(service.stop())
     outside.run(elsewhere.stop())
