@@ -84,6 +84,8 @@ class Config:
     def models_dir(self) -> Path:
         """The models directory; the demo models' (built first if need be) when none is set."""
         if self.models is not None:
+            if not self.models.is_dir():
+                raise ConfigError(f"the models directory {self.models} does not exist (--models, $PREDBOT_MODELS)")
             return self.models
         from scoring.demo import demo_models_dir
 

@@ -38,8 +38,9 @@ ESCAPES = {"n": "\n", "t": "\t", '"': '"', "'": "'", "\\": "\\"}
 ESCAPE = re.compile(r"\\(.)")
 NEEDS_ESCAPE = re.compile(r'[\\"\n\t]')
 SUFFIX = re.compile(r"(bn|[kKMB])$")
-# 1,200 and 12,345,678.9, not part of a longer run of digits and commas (1,20 and 1234,567 are not grouped)
-THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
+# 1,200 and 12,345,678.9, not part of a longer run of digits and commas (1,20 and 1234,567 are not grouped);
+# a comma and a space after it separate it from the next value
+THOUSANDS = re.compile(r"(?<![\d.])(?<!\d,)\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)")
 
 
 def _terminal(name: str) -> re.Pattern[str]:

@@ -169,6 +169,13 @@ def test_a_setting_that_cannot_work_is_one_line_and_exit_two(predbot):
     assert result.stderr == "predbot: PREDBOT_MAIL_ALLOWED_SENDERS: not an address or @domain: ann\n"
 
 
+def test_a_models_directory_that_is_not_there_is_one_line_and_exit_two(predbot, tmp_path):
+    missing = tmp_path / "modles"
+    for result in (predbot("models", "--models", str(missing)), predbot("ask", "models", PREDBOT_MODELS=str(missing))):
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == f"predbot: the models directory {missing} does not exist (--models, $PREDBOT_MODELS)\n"
+
+
 def test_a_reader_that_goes_away_early_gets_no_traceback(demo_dir):
     """`predbot ask --json ... | head -1`: a real pipe whose reading end is closed before predbot writes."""
     asking = subprocess.Popen([sys.executable, "-m", "bot.cli", "ask", "--json", "predict: age=45, income=60000"],

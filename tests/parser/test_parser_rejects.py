@@ -149,3 +149,9 @@ def test_a_long_line_is_cut_around_the_caret():
 def test_a_word_near_a_verb_is_still_a_key_before_equals():
     assert not isinstance(parse("field=3"), ParseError)
     assert parse("feild=").label == "empty_value"
+
+
+def test_a_grouped_number_before_the_next_pair_is_a_thousands_error_too():
+    error = parse("predict: rooms=3, area=1,200, city=Oslo")
+    assert (error.label, error.column) == ("thousands", 25)
+    assert "`predict: rooms=3, area=1200, city=Oslo`" in error.hint
