@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 
 from bot import reply
-from parser.values import quote
+from parser.values import quote, read
 from scoring.compare import Comparison
 from scoring.model import Model
 from scoring.problems import shorten, typed
@@ -22,10 +22,7 @@ def value_text(value: object) -> str:
     if not isinstance(value, str):
         return shorten(typed(value), VALUE_CHARS)
     text = shorten(value, VALUE_CHARS)
-    if PLAIN_WORD.match(text) and text.lower() not in {"yes", "no", "true", "false", "y", "n", "on", "off",
-                                                      "na", "null", "none", "missing", "n/a"}:
-        return text
-    return quote(text)
+    return text if PLAIN_WORD.match(text) and read(text) == text else quote(text)     # `yes` and `na` are not words
 
 
 def inputs_text(row: Mapping[str, object]) -> str:

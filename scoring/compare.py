@@ -16,7 +16,7 @@ from scoring.score import Driver, RowResult, score
 
 
 @dataclass(frozen=True)
-class Change:
+class ChangedInput:
     feature: str
     before: object          # None when the base row left it out
     after: object
@@ -26,7 +26,7 @@ class Change:
 class Comparison:
     before: RowResult
     after: RowResult
-    changes: tuple[Change, ...]
+    changes: tuple[ChangedInput, ...]
     moved: tuple[Driver, ...]       # the change in each input's contribution, biggest first; () unless both predicted
     about: str = ""                 # classifiers: the class whose probability `moved` measures
 
@@ -45,7 +45,7 @@ def compare(model: Model, base: Mapping[str, object], changes: Mapping[str, obje
         if isinstance(feature, Problem):
             return feature
         changed_row[feature.name] = value
-        changed.append(Change(feature.name, given.get(feature.name), value))
+        changed.append(ChangedInput(feature.name, given.get(feature.name), value))
     everything = len(model.schema.features)     # every driver, so a move is found wherever it happened
     [before] = score(model, [base], everything)
     about = str(before.prediction) if model.is_classifier and before.ok else ""
