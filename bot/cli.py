@@ -63,11 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("-o", "--output", type=Path, help="where to write the results (default: stdout)")
     score.add_argument("--model", help="model name (default: the default model)")
     score.add_argument("--top-k", type=int, default=None, help="drivers per row (default: the model card's)")
+    score.add_argument("--map", type=column_field, action="append", default=[], metavar="COLUMN=FIELD",
+                       help="read the file's COLUMN as the model's FIELD, for a header that does not name it "
+                            "(repeatable)")
+    score.add_argument("--decimal", choices=(".", ","), default=None,
+                       help="the decimal mark of the file's numbers (default: sniffed from its first lines)")
     serve = command("serve", "run every configured channel (email; Slack with tokens; the chat on a terminal)")
     serve.add_argument("--no-chat", action="store_true", help="no terminal chat even on a terminal")
     add_serve_arguments(serve)
     add_terminal_arguments(serve)
     return top
+
+
+def column_field(text: str) -> tuple[str, str]:
+    """`--map 'Sepal L=sepal_length'`: a column of the file and the field it holds (a header may hold `=`)."""
+    column, _, field = text.rpartition("=")
+    if not column.strip() or not field.strip():
+        raise argparse.ArgumentTypeError(f"expected COLUMN=FIELD, like 'Years=age', not {text!r}")
+    return column.strip(), field.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,13 +112,15 @@ def run(args: argparse.Namespace, config: Config) -> int:
         case "ask":
             return show(bot.handle(args.text), args.json)
         case "models":
-            return show(bot.models(), False)
+            show(bot.models(reasons=True), False)     # a terminal's `predbot models` is the operator's view
+            return 0 if bot.registry.models() else 1
         case "schema":
             return show(bot.schema(args.name), False)
         case "score":
             from bot.terminal import score_file
 
-            return score_file(bot.registry, args.input, args.output, args.model, args.top_k)
+            return score_file(bot.registry, args.input, args.output, args.model, args.top_k, dict(args.map),
+                              args.decimal)
         case "serve":
             import asyncio
 

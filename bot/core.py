@@ -53,13 +53,13 @@ class Bot:
         try:
             if attachments:
                 return self.score_files(text, attachments, progress, deadline)
-            return self._handle(text)
+            return self._handle(text, sender.channel if sender else "")
         except Exception:  # noqa: BLE001 - the user gets an apology, the log gets the traceback
             log.exception("unexpected failure answering %r", text[:200])
             return reply.Reply.apology()
 
-    def _handle(self, text: str) -> reply.Reply:
-        if too_big := self.oversized(text):
+    def _handle(self, text: str, channel: str = "") -> reply.Reply:
+        if too_big := self.oversized(text, channel):
             return too_big
         command = parser.parse(text)
         if isinstance(command, parser.ParseError):
@@ -87,14 +87,15 @@ class Bot:
                 return self.describe(model)
         raise TypeError(f"no handler for {command!r}")
 
-    def oversized(self, text: str) -> reply.Reply | None:
-        """Refuse what is too long before parsing it, so no message costs more than its size allows."""
+    def oversized(self, text: str, channel: str = "") -> reply.Reply | None:
+        """Refuse what is too long before parsing it, so no message costs more than its size allows; the refusal
+        says where many rows go from the sender's `channel` ("terminal", "email" or a Slack channel)."""
         if len(text) > parser.MAX_COMMAND_CHARS:
             return reply.Reply.refused(f"That message is {len(text):,} characters long; one command takes up to "
-                                       f"{parser.MAX_COMMAND_CHARS:,}. Send many rows as a CSV file instead.",
-                                       "too_long")
+                                       f"{parser.MAX_COMMAND_CHARS:,}. "
+                                       f"{more_rows(channel) or 'Send many rows as a CSV file instead.'}", "too_long")
         if (rows := parser.count_rows(text)) > self.max_rows + 1:     # + 1: a `predict:` line of its own
-            return too_many_rows(rows, self.max_rows)
+            return too_many_rows(rows, self.max_rows, channel)
         return None
 
     def model(self, name: str | None) -> Model | reply.Reply:
@@ -172,11 +173,16 @@ class Bot:
         command = None if self.oversized(text) else parser.parse(text)
         return command.model if isinstance(command, parser.Predict) and not command.rows else None
 
-    def models(self) -> reply.Reply:
+    def models(self, reasons: bool = False) -> reply.Reply:
+        """The models serving, and the model files that did not load. A chat names those only, as a reason can hold
+        a path; `reasons` is for the operator's `predbot models`: each failed file as 'name: reason', including one
+        whose older version keeps serving."""
         default = self.registry.default_name
         infos = tuple(reply.ModelInfo(m.name, m.version, m.kind, m.target, m.card.description,
                                       m.name == default) for m in self.registry.models())
-        return reply.Reply(reply.Status.OK, reply.Models(infos, self.registry.unavailable()))
+        failed = (tuple(f"{name}: {why}" for name, why in self.registry.failures().items()) if reasons
+                  else self.registry.unavailable())
+        return reply.Reply(reply.Status.OK, reply.Models(infos, failed))
 
 
 def commands(text: str, limit: int = MAX_COMMANDS) -> tuple[list[str], reply.Reply | None]:
@@ -238,15 +244,19 @@ def file_too_big(size: int | None) -> str:
 
 def score_stream(model: Model, name: str, source: IO[bytes], destination: IO[str], results: str | None = None,
                  top_k: int | None = TOP_K, progress: Callable[[int], None] | None = None,
-                 deadline: float | None = None) -> reply.ScoredFile:
+                 deadline: float | None = None, renames: dict[str, str] | None = None,
+                 decimal: str | None = None) -> reply.ScoredFile:
     """The CSV bytes in `source` scored into `destination`, for chat and `predbot score` alike (no size
-    limit here). A file that cannot be scored says why in its ScoredFile; `results` names `destination`."""
+    limit here). A file that cannot be scored says why in its ScoredFile; `results` names `destination`.
+    `renames` (column -> field) and `decimal` (None: sniffed) are `predbot score`'s --map and --decimal."""
     try:
-        summary = score_csv(model, source, destination, top_k, progress=progress, deadline=deadline)
+        summary = score_csv(model, source, destination, top_k, progress=progress, deadline=deadline,
+                            renames=renames, decimal=decimal)
     except BatchError as error:
         return reply.ScoredFile(name, error=str(error))
-    return reply.ScoredFile(name, summary.rows, summary.predicted, dict(summary.reasons), summary.ignored_columns,
-                            result=results)
+    passed = tuple(f"{column} (did you mean {summary.suggestions[column]}?)" if column in summary.suggestions
+                   else column for column in summary.ignored_columns)
+    return reply.ScoredFile(name, summary.rows, summary.predicted, dict(summary.reasons), passed, result=results)
 
 
 def batch_reply(model: Model, scored: Sequence[reply.ScoredFile], files: Sequence[reply.File] = ()) -> reply.Reply:
@@ -264,9 +274,23 @@ def answer(status: reply.Status, body: reply.Body, model: Model, with_id: bool =
                        prediction_id=uuid.uuid4().hex[:12] if with_id else None)
 
 
-def too_many_rows(rows: int, limit: int) -> reply.Reply:
+def too_many_rows(rows: int, limit: int, channel: str = "") -> reply.Reply:
     return reply.Reply.refused(f"That is {rows} rows; one message takes up to {limit}. "
-                               "Send the rest as a CSV file.", "too_many_rows")
+                               f"{more_rows(channel) or 'Send the rest as a CSV file.'}", "too_many_rows")
+
+
+def more_rows(channel: str) -> str | None:
+    """Where more rows than a message takes go, by the sender's channel: `predbot score` in a terminal, a CSV
+    file attached to a mail or shared in Slack (whose channels are ids); None when the channel is not known."""
+    csv = "a CSV file (a header of field names, then one row a line)"
+    match channel:
+        case "terminal":
+            return f"Put the rows in {csv} and run `predbot score FILE.csv`."
+        case "email":
+            return f"Attach the rows to a mail as {csv}."
+        case "":
+            return None
+    return f"Share the rows as {csv} in a DM with me, or here with a mention of me."
 
 
 def parse_error(error: parser.ParseError) -> reply.Reply:

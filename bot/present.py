@@ -9,7 +9,7 @@ from bot import reply
 from parser.values import quote, read
 from scoring.compare import Comparison
 from scoring.model import Model
-from scoring.problems import shorten, typed
+from scoring.problems import number_text, shorten, typed
 from scoring.schema import Feature, Kind
 from scoring.score import Driver, RowResult
 
@@ -18,7 +18,10 @@ VALUE_CHARS = 100       # longer than any category or example value, short enoug
 
 
 def value_text(value: object) -> str:
-    """A value the way the command language writes it back; one a person made very long is cut."""
+    """A value the way the command language writes it back (numbers as people read them: 60k, 1.235M); one a
+    person made very long is cut."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number_text(value)
     if not isinstance(value, str):
         return shorten(typed(value), VALUE_CHARS)
     text = shorten(value, VALUE_CHARS)
@@ -33,15 +36,15 @@ def row_reply(model: Model, result: RowResult, inputs: str) -> reply.Row:
     if not result.ok:
         return reply.Row(inputs=inputs, reason=result.reason,
                          warnings=tuple(w.message for w in result.warnings))
-    drivers = tuple(factor(d) for d in result.drivers)
-    warnings = tuple(w.message for w in result.warnings)
+    common = dict(drivers=tuple(factor(d) for d in result.drivers), drivers_for=result.drivers_for,
+                  base_value=result.base_value, warnings=tuple(w.message for w in result.warnings))
     if model.is_classifier:
         return reply.Row(inputs=inputs, prediction=str(result.prediction),
                          confidence=result.probabilities[result.prediction],
-                         probabilities=dict(result.probabilities), drivers=drivers, warnings=warnings)
+                         probabilities=dict(result.probabilities), **common)
     value = float(result.prediction)
     return reply.Row(inputs=inputs, prediction=f"{value:,.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:,.4g}",
-                     value=value, drivers=drivers, warnings=warnings)
+                     value=value, **common)
 
 
 def factor(driver: Driver) -> reply.Factor:
@@ -49,13 +52,13 @@ def factor(driver: Driver) -> reply.Factor:
 
 
 def whatif_body(model: Model, comparison: Comparison) -> reply.WhatIf:
-    """Both answers; what changed, what moved and about which class only when both were predicted."""
+    """Both answers; what changed, how much the answer moved and why, only when both were predicted."""
     before, after = (row_reply(model, r, inputs_text(r.inputs)) for r in (comparison.before, comparison.after))
     if not comparison.ok:
         return reply.WhatIf(before, after, (), (), comparison.before.scale)
     changes = tuple(reply.Change(c.feature, value_text(c.before), value_text(c.after)) for c in comparison.changes)
     return reply.WhatIf(before, after, changes, tuple(factor(d) for d in comparison.moved),
-                        comparison.before.scale, comparison.about)
+                        comparison.before.scale, comparison.about, comparison.others, comparison.total)
 
 
 def allowed_text(feature: Feature) -> str:

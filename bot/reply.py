@@ -44,7 +44,7 @@ class Factor:
     feature: str
     value: str
     contribution: float
-    direction: str          # "up" raises the predicted class's probability (or the value), "down" lowers it
+    direction: str          # "up" raises the explained class's chance (Row.drivers_for) or the value, "down" lowers it
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class Row:
     confidence: float | None = None          # classifiers: probability of the predicted class
     probabilities: dict[str, float] = field(default_factory=dict)
     drivers: tuple[Factor, ...] = ()
+    drivers_for: str = ""                    # classifiers: the class the drivers explain (binary: the positive one)
+    base_value: float | None = None          # the drivers start here and, all of them, add up to the model's output
     warnings: tuple[str, ...] = ()
     reason: str | None = None                # why it was not predicted
 
@@ -78,12 +80,16 @@ class Change:
 
 @dataclass(frozen=True)
 class WhatIf:
+    """Both answers and the move between them, split so its parts add up: `moved` + `others` = `total`."""
+
     before: Row
     after: Row
     changes: tuple[Change, ...]
-    moved: tuple[Factor, ...]                # change in each feature's contribution, biggest first
+    moved: tuple[Factor, ...]                # how much each changed field moved the answer, biggest first
     scale: str = ""
-    about: str = ""                          # classifiers: the class whose probability `moved` measures
+    about: str = ""                          # classifiers: the class whose chance the moves measure
+    others: float = 0.0                      # what the unchanged fields moved it by, through interactions
+    total: float | None = None               # the whole move, on `scale`; None when there are no drivers
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Email always runs (replies go to an outbox directory when no relay is set);
 Slack runs when its tokens are in the environment; the terminal chat joins
-when stdin is a terminal. A watcher reloads model files that change. All
+when stdin is a terminal. On start it says, one stderr line per channel,
+which run and where, and what would turn on the others. A watcher reloads
+model files that change. All
 channels share one Answerer: one pool of scoring threads and one time budget
 per answer. Ctrl-C or SIGTERM stops them all within STOP_SECONDS; what was
 half done waits in the spool.
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STOP_SECONDS = 7.0          # for every channel to stop, side by side; SIGTERM to exit stays under 10 s
+SLACK_OFF = ("set SLACK_BOT_TOKEN, with SLACK_APP_TOKEN for Socket Mode or SLACK_SIGNING_SECRET for HTTP mode "
+             "(README: Slack)")
 
 
 async def serve(bot: Bot, config: Config, chat: bool = True) -> int:
@@ -40,12 +44,19 @@ async def serve(bot: Bot, config: Config, chat: bool = True) -> int:
     watcher = bot.registry.watch(interval=2.0)      # model files are (re)loaded here, never by a request
     services = []
     try:
-        for start, section in ((mail.start, config.mail), (slack.start, config.slack)):
-            service = await start(answerer, section)        # one by one, so a failure stops those started
-            if service is not None:
-                services.append(service)
-                print(f"predbot: serving {service.describe()}", file=sys.stderr, flush=True)
-        if chat and sys.stdin.isatty():
+        services.append(await mail.start(answerer, config.mail))   # one by one, so a failure stops those started
+        say(f"serving {services[-1].describe()}")
+        if (on_slack := await slack.start(answerer, config.slack)) is not None:
+            services.append(on_slack)
+            say(f"serving {on_slack.describe()}")
+        else:
+            say(f"not serving Slack: {SLACK_OFF}")
+        if not chat:
+            say("not serving the terminal chat: --no-chat")
+        elif not sys.stdin.isatty():
+            say("not serving the terminal chat: stdin is not a terminal")
+        else:
+            say("serving the terminal chat here (Ctrl-D or `quit` ends it, and predbot with it)")
             threading.Thread(target=chat_then_stop, args=(bot, config, loop, stopping), daemon=True).start()
         await stopping.wait()
     finally:
@@ -53,6 +64,11 @@ async def serve(bot: Bot, config: Config, chat: bool = True) -> int:
         await stop_all(services)
         answerer.close()
     return 0
+
+
+def say(line: str) -> None:
+    """What serve is doing, for the operator: on stderr, so the chat's stdout stays the chat's."""
+    print(f"predbot: {line}", file=sys.stderr, flush=True)
 
 
 async def stop_all(services: list) -> None:

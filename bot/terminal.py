@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import shutil
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from itertools import chain
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from bot.core import Bot, batch_reply, commands, look_up, score_stream
 from bot.render.text import render
@@ -14,6 +19,9 @@ from bot.reply import Reply, ScoredFile, Sender
 from scoring.model import Model
 from scoring.problems import Problem
 from scoring.registry import Registry
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 GREETING = """predbot: ask me for predictions. Try:
   {example}
@@ -75,37 +83,112 @@ def _save_history(history: Path) -> None:
         pass
 
 
-def score_file(registry: Registry, source: Path, output: Path | None, name: str | None,
-               top_k: int | None) -> int:
+def score_file(registry: Registry, source: Path, output: Path | None, name: str | None, top_k: int | None,
+               renames: dict[str, str] | None = None, decimal: str | None = None) -> int:
     """`predbot score`: results to `output` (else stdout), and to stderr the answer a CSV sent in chat gets.
 
-    The chat's size limits are for attachments; a file scored here may be any size.
+    The chat's size limits are for attachments; a file scored here may be any size. `renames` (column ->
+    field) and `decimal` are --map and --decimal.
     """
     model = look_up(registry, name)
-    answer = model if isinstance(model, Reply) else batch_reply(model, [score_path(model, source, output, top_k)])
+    try:
+        answer = model if isinstance(model, Reply) else batch_reply(
+            model, [score_path(model, source, output, top_k, renames, decimal)])
+    except KeyboardInterrupt:
+        kept = f"; {output} is as it was" if output else ""
+        print(f"{source}: stopped (Ctrl-C){kept}.", file=sys.stderr)
+        return 130
     print(render(answer), file=sys.stderr)
     return 0 if answer.ok else 1
 
 
-def score_path(model: Model, source: Path, output: Path | None, top_k: int | None) -> ScoredFile:
+def score_path(model: Model, source: Path, output: Path | None, top_k: int | None,
+               renames: dict[str, str] | None = None, decimal: str | None = None) -> ScoredFile:
+    """`source` scored into `output` (else stdout), with a progress bar on a terminal.
+
+    The results go to a new file beside `output`, renamed over it only once
+    the whole file has scored: a run that fails, or is interrupted, leaves
+    an existing `output` as it was.
+    """
     try:
         handle = source.open("rb")
     except OSError as error:
         return ScoredFile(str(source), error=f"It cannot be read: {error.strerror}.")
     with ExitStack() as stack:
         stack.enter_context(handle)
-        progress, bar = None, None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
+        bar = row_bar(stack, source) if sys.stderr.isatty() else None
+        progress = None if bar is None else (lambda rows: bar.update(rows - bar.n))
 
-            bar = stack.enter_context(tqdm(total=source.stat().st_size, desc=source.name, unit="B",
-                                           unit_scale=True))
+        def scored_into(destination: IO[str]) -> ScoredFile:
+            return score_stream(model, str(source), handle, destination, str(output) if output else None, top_k,
+                                progress, renames=renames, decimal=decimal)
 
-            def progress(rows: int) -> None:  # the bar counts bytes read, so it knows the total up front
-                bar.update(handle.tell() - bar.n)
-        destination = stack.enter_context(output.open("w", newline="", encoding="utf-8")) if output else sys.stdout
-        scored = score_stream(model, str(source), handle, destination, str(output) if output else None, top_k,
-                              progress)
+        if output is None:
+            scored = scored_into(sys.stdout)
+        else:
+            try:
+                scored = replacing(output, scored_into)
+            except OSError as error:    # not for stdout: a closed pipe there is cli.main's to handle
+                scored = ScoredFile(str(source), error=f"It could not be scored into {output}: {error.strerror}.")
         if bar is not None and not scored.error:
-            bar.update(bar.total - bar.n)
+            bar.total = bar.n       # the count it started from was an estimate
+            bar.refresh()
     return scored
+
+
+def row_bar(stack: ExitStack, source: Path) -> tqdm:
+    """A progress bar over the rows of `source`.
+
+    Its total is known only by reading the file, so a regular file's lines
+    are counted first: one pass at disk speed (about a second a gigabyte),
+    where scoring takes minutes a megabyte. It is an estimate (a quoted value
+    may span lines; blank lines count), set right when the file ends. A pipe
+    cannot be read twice, so its bar counts rows without a total.
+    """
+    from tqdm import tqdm
+
+    return stack.enter_context(tqdm(total=count_lines(source), desc=source.name, unit=" rows", unit_scale=True))
+
+
+def count_lines(path: Path) -> int | None:
+    """Line breaks in a regular file, as its rows (the header's stands in for a last line without one); None for
+    a pipe or device."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as file:
+        return sum(block.count(b"\n") for block in iter(lambda: file.read(1 << 20), b""))
+
+
+def replacing(output: Path, write: Callable[[IO[str]], ScoredFile]) -> ScoredFile:
+    """What `write` makes of a new file beside `output`, renamed over `output` only if it scored.
+
+    The new file is removed on any failure, Ctrl-C included. A pipe or device
+    (`-o /dev/null`) is written directly: there is nothing to keep.
+    """
+    target = output.resolve()       # through a symbolic link, so that the link stays and its file is replaced
+    if target.exists() and not target.is_file():
+        with target.open("w", newline="", encoding="utf-8") as destination:
+            return write(destination)
+    temporary, destination = new_file_beside(target)
+    try:
+        with destination:
+            scored = write(destination)
+        if scored.error is None:
+            if target.exists():
+                shutil.copymode(target, temporary)
+            os.replace(temporary, target)
+        return scored
+    finally:
+        temporary.unlink(missing_ok=True)       # gone already once renamed
+
+
+def new_file_beside(target: Path) -> tuple[Path, IO[str]]:
+    """A new, empty file in `target`'s directory, so that renaming it over `target` is atomic. It gets the
+    permissions `open` gives a new file (0666 less the umask), not tempfile's 0600."""
+    while True:
+        path = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        return path, os.fdopen(descriptor, "w", newline="", encoding="utf-8")

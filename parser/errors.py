@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from lark import Lark, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from parser import quoting, spoken
 from parser.commands import Command, Pair, ParseError, Predict
 from parser.expected import VALUE, expected_words
+from parser.format import to_text
 from parser.spot import Spot
 
 # Bad examples by label, for UnexpectedInput.match_examples. An error takes the
@@ -74,7 +76,17 @@ LABELS: dict[str, Label] = {
     "missing_value": Label(
         lambda s: f"'=' and a value after '{s.word}'",
         lambda s: (f"Put '=' between {s.word} and its value: `{s.join_value()}`" if s.value_follows
-                   else f"Write {s.word}=value, or {s.word}=? if you don't know it.")),
+                   else f"Give {s.word} a value, or ? if you don't know it: `{s.join_value('?')}`")),
+    "unquoted_key": Label(
+        lambda s: "quotes around this key",
+        lambda s: ("A key of letters, digits, _ and - (up to five words) can go without quotes; any other needs "
+                   f"them: `{s.quote_span()}`")),
+    "unquoted_text": Label(
+        lambda s: "quotes around text with spaces",
+        lambda s: f"Put text with spaces in quotes: `{s.quote_span()}`"),
+    "spoken_pairs": Label(
+        lambda s: "key=value pairs",
+        lambda s: f"Put '=' between each key and its value: `{s.meant}`"),
     "trailing_comma": Label(
         lambda s: "another key=value pair or value after ','",
         lambda s: f"Remove the stray ',': `{s.delete()}`"),
@@ -120,9 +132,11 @@ def from_lark(text: str, problem: UnexpectedInput, parser: Lark) -> ParseError:
     spot = Spot(text, len(text.rstrip()) if at_end else problem.pos_in_stream)
     if (comma := Spot(text, spot.pos - 1)).grouped:       # the 200 of income=1,200, which is not a second value
         return error("thousands", comma)
+    if isinstance(problem, UnexpectedCharacters) and spot.char in QUOTES:
+        return error("unclosed_quote", spot)
+    if unquoted := _unquoted(text, problem, spot.pos, parser):
+        return unquoted
     if isinstance(problem, UnexpectedCharacters):
-        if spot.char in QUOTES:
-            return error("unclosed_quote", spot)
         return _syntax(spot, problem, f"I can't read '{spot.chunk}' here.")
     label = _by_state(problem).match_examples(
         lambda example: _parse_example(parser, example), EXAMPLES, token_type_match_fallback=True, use_accepts=True)
@@ -133,6 +147,26 @@ def from_lark(text: str, problem: UnexpectedInput, parser: Lark) -> ParseError:
     if label:
         return error(label, spot)
     return _syntax(spot, problem, "The message ends too early." if at_end else f"'{problem.token}' doesn't fit here.")
+
+
+def _unquoted(text: str, problem: UnexpectedInput, pos: int, parser: Lark) -> ParseError | None:
+    """A key or a value of several words that reads as one only in quotes, if quoting it makes the line parse
+    (so the hint never shows a line that fails again)."""
+    stack = problem.interactive_parser.parser_state.value_stack
+    token_type = problem.token.type if isinstance(problem, UnexpectedToken) else ""
+    for label, span in (("unquoted_key", quoting.key(text, pos, stack)),
+                        ("unquoted_text", quoting.value(text, pos, token_type, stack))):
+        if span and _parses(parser, (spot := Spot(text, span[0], end=span[1])).quote_span()):
+            return error(label, spot)
+    return None
+
+
+def _parses(parser: Lark, text: str) -> bool:
+    try:
+        parser.parse(text)
+    except UnexpectedInput:
+        return False
+    return True
 
 
 def _syntax(spot: Spot, problem: UnexpectedInput, found: str) -> ParseError:
@@ -157,6 +191,17 @@ def _by_state(problem: UnexpectedInput) -> UnexpectedInput:
     """
     problem.state = getattr(problem.state, "position", problem.state)
     return problem
+
+
+def spoken_pairs(text: str, command: Command, offset: int = 0) -> ParseError | None:
+    """`predict churn for age 45 and income 60k` is pairs without '=': say so, showing them with it.
+
+    `offset` is how many characters the command's text has before `text` (a verb put in front to read it).
+    """
+    meant = spoken.as_pairs(command) if isinstance(command, Predict) else None
+    if meant is None:
+        return None
+    return error("spoken_pairs", Spot(text, spoken.starts_at(command) - offset, meant=to_text(meant)))
 
 
 def misspelt_verb(text: str, command: Command | None) -> ParseError | None:

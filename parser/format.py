@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from parser import values
 from parser.commands import Command, Explain, Help, Models, Pair, Predict, Row, Schema, WhatIf
+from parser.grammar import terminal
 
-BARE_KEY = re.compile(r"[^\W\d]\w*(?:-\w+)*(?:[^\S\n]+[^\W\d]\w*(?:-\w+)*)*")
+KEY = terminal("KEY")
 
 
 def to_text(command: Command) -> str:
@@ -41,4 +40,11 @@ def row_text(row: Row) -> str:
 
 
 def key_text(name: str) -> str:
-    return name if BARE_KEY.fullmatch(name) else values.quote(name)
+    return name if bare_key(name) else values.quote(name)
+
+
+def bare_key(name: str) -> bool:
+    """Does `name` read back as itself without quotes? The grammar's KEY says: one to five words of letters,
+    digits, `_` and `-` (so `od280/od315`, `sepal.length` and a key of six words need quotes)."""
+    found = KEY.match(name + "=")
+    return found is not None and found.end() == len(name)

@@ -10,6 +10,7 @@ from parser.grammar import PARSER
 from parser.transform import ToCommand
 
 _TO_COMMAND = ToCommand()
+VERB = "predict "      # what Slack's /predict leaves out
 
 
 def parse(text: str) -> Command | ParseError:
@@ -18,5 +19,16 @@ def parse(text: str) -> Command | ParseError:
     try:
         command = _TO_COMMAND.transform(PARSER.parse(text))
     except UnexpectedInput as problem:
-        return errors.misspelt_verb(text, None) or errors.from_lark(text, problem, PARSER)
-    return errors.misspelt_verb(text, command) or command
+        error = errors.misspelt_verb(text, None) or errors.from_lark(text, problem, PARSER)
+        return (_spoken_without_verb(text) if error.label == "sentence" else None) or error
+    return errors.misspelt_verb(text, command) or errors.spoken_pairs(text, command) or command
+
+
+def _spoken_without_verb(text: str) -> ParseError | None:
+    """`/predict for age 45 and income 60k` arrives as `for age 45 and income 60k`, which reads as a sentence
+    until the verb is put back."""
+    try:
+        command = _TO_COMMAND.transform(PARSER.parse(VERB + text))
+    except UnexpectedInput:
+        return None
+    return errors.spoken_pairs(text, command, offset=len(VERB))

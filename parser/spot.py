@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parser.values import CURLY_QUOTES, THOUSANDS, with_magnitude
+from parser.values import CURLY_QUOTES, THOUSANDS, quote, with_magnitude
 
 WORD = re.compile(r"[\w-]+")
 CHUNK = re.compile(r"[^\s,;=]+")
@@ -22,6 +22,8 @@ class Spot:
     text: str
     pos: int
     guess: str = ""  # the verb an unknown one most resembles
+    end: int = 0     # where text to put in quotes ends
+    meant: str = ""  # the command the person meant, when it is not an edit of the line
 
     @property
     def line(self) -> int:
@@ -100,10 +102,15 @@ class Spot:
     def replace_word(self, new: str) -> str:
         return self._line(self.text[:self.pos] + new + self.text[self.pos + len(self.word):])
 
-    def join_value(self) -> str:
+    def join_value(self, value: str = "") -> str:
+        """`income 60000` -> `income=60000`; with a value, `income` -> `income=?`."""
         end = self.pos + len(self.word)
         rest = self.text[end:].lstrip(" \t")
-        return self._line(self.text[:end] + "=" + rest)
+        return self._line(self.text[:end] + "=" + value + rest)
+
+    def quote_span(self) -> str:
+        """The spot's line with the text from here to `end` in quotes: `"od280/od315"=3.9`, `contract="two year"`."""
+        return self._line(self.text[:self.pos] + quote(self.text[self.pos:self.end]) + self.text[self.end:])
 
     def close_quote(self) -> str:
         end = len(self.text[:self._line_end].rstrip())

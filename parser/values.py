@@ -23,12 +23,14 @@ and pandas write) are missing, and a yes/no field also takes `t`/`f` and `1`/`0`
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import MAX_EMAX, Decimal, localcontext
 
-from parser.grammar import PARSER
+from parser.grammar import terminal
 
 MAGNITUDES = {"k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "bn": 10**9}
+WRITTEN_OUT = 10_000    # `written` gives smaller numbers without a magnitude
 CURRENCIES = "$€£"
 TRUE_WORDS = frozenset({"true", "yes", "y", "on"})      # the grammar's BOOL words that mean yes
 CELL_MISSING = frozenset({"", "nan"})
@@ -43,12 +45,8 @@ SUFFIX = re.compile(r"(bn|[kKMB])$")
 THOUSANDS = re.compile(r"(?<![\d.])(?<!\d,)\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)")
 
 
-def _terminal(name: str) -> re.Pattern[str]:
-    """A value terminal of grammar.lark, so that cells and commands share one definition of each literal."""
-    return re.compile(PARSER.get_terminal(name).pattern.to_regexp())
-
-
-NUMBER, MONEY, PERCENT, BOOL, MISSING = map(_terminal, ("NUMBER", "MONEY", "PERCENT", "BOOL", "MISSING"))
+# the grammar's value terminals, so that cells and commands share one definition of each literal
+NUMBER, MONEY, PERCENT, BOOL, MISSING = map(terminal, ("NUMBER", "MONEY", "PERCENT", "BOOL", "MISSING"))
 
 
 def read(text: str) -> int | float | bool | str | None:
@@ -143,6 +141,26 @@ def with_magnitude(digits: str) -> str | None:
             with localcontext(prec=len(digits) + 1):
                 return format((amount / MAGNITUDES[suffix]).normalize(), "f") + suffix
     return None
+
+
+def written(number: int | float, significant: int = 4) -> str:
+    """A number for people, in the language's own notation so that it reads back as (about) the same number:
+    `45`, `4.5`, `0.05`, `60000` -> `60k`, `229800` -> `229.8k`, `1234567.8` -> `1.235M`, `1e9` -> `1B`.
+
+    Whole numbers under 10,000 are written out (2024, not 2.024k); other numbers keep `significant` digits,
+    and past 999B, or for the very small, e-notation (`1.5e+12`, `1.2e-07`). OverflowError for an int
+    too large for a float.
+    """
+    amount = float(number)
+    if not math.isfinite(amount) or (amount.is_integer() and abs(amount) < WRITTEN_OUT):
+        return str(int(amount)) if math.isfinite(amount) else str(amount)
+    rounded = float(f"{amount:.{significant}g}")
+    if abs(rounded) < WRITTEN_OUT:
+        return str(int(rounded)) if rounded.is_integer() else f"{rounded:.{significant}g}"
+    suffix = next((s for s in ("B", "M", "k") if abs(rounded) >= MAGNITUDES[s]), "k")
+    if abs(rounded) >= 1000 * MAGNITUDES["B"]:
+        return f"{rounded:.{significant}g}"
+    return f"{rounded / MAGNITUDES[suffix]:.{significant}g}{suffix}"
 
 
 def string(raw: str) -> str:

@@ -1,7 +1,10 @@
 """Score a CSV file in chunks: every input column, then predictions, drivers and rejects.
 
-Memory stays bounded by the chunk size, whatever the file's length. Columns
-that are not model features (an id, a note) pass through untouched. What the
+Memory stays bounded by the chunk size, whatever the file's length. A header
+names a field as a key in a command does, or with a unit in brackets after it
+(`sepal length (cm)`); a column map names the rest (`--map COLUMN=FIELD`).
+Columns that are not model features (an id, a note) pass through untouched,
+and one that looks like a field the file lacks is named with it. What the
 file is and how it reads (scoring.csvfile) is settled before any row is
 scored: a file that is not text, has a header too long, or more columns than
 the model can use is refused from its first bytes.
@@ -10,22 +13,27 @@ the model can use is refused from its first bytes.
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO
 
-from scoring.csvfile import BatchError, open_text, read_header, records
+from scoring.csvfile import BatchError, Layout, open_csv, read_header, records
 from scoring.model import Model
-from scoring.problems import Problem, shown
+from scoring.problems import COMPARED_CHARS, Problem, listing, shown
+from scoring.schema import Kind, normalise_key, without_unit
 from scoring.score import RowResult, score
 
 CHUNK_ROWS = 1000        # rows scored at a time: memory, progress and the deadline are checked per chunk
 OTHER_COLUMNS = 100     # columns that are not fields (ids, notes) a file may carry, or 10x the fields if more
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+# How close a column's header must be to a field's name to be named with it. Columns that are not fields are
+# mostly ids and notes; difflib's usual 0.6 would pair many of them with some field (`name` with income).
+CLOSE_HEADER = 0.75
 
 
 @dataclass
@@ -34,6 +42,7 @@ class BatchSummary:
     predicted: int = 0
     ignored_columns: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()
+    suggestions: dict[str, str] = field(default_factory=dict)     # an ignored column -> the field it may mean
     reasons: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -49,8 +58,15 @@ def neutralise(cell: object) -> object:
 
 
 def result_columns(model: Model, top_k: int) -> list[str]:
+    """prediction, probability_LABEL per class, then (classifiers) drivers_for, base_value and the drivers.
+
+    base_value plus every driver's contribution is the model's output for the
+    row on the drivers' scale, toward drivers_for: the positive class of a
+    binary model on every row, each row's predicted class of a multiclass one.
+    """
     columns = ["prediction"]
     columns += [f"probability_{label}" for label in model.labels]
+    columns += ["drivers_for", "base_value"] if model.is_classifier else ["base_value"]
     for rank in range(1, top_k + 1):
         columns += [f"driver_{rank}", f"driver_{rank}_value", f"driver_{rank}_contribution"]
     return columns + ["warnings", "not_predicted_reason"]
@@ -59,6 +75,9 @@ def result_columns(model: Model, top_k: int) -> list[str]:
 def result_cells(result: RowResult, model: Model, top_k: int) -> list[object]:
     cells: list[object] = [result.prediction if result.ok else ""]
     cells += [round(result.probabilities[label], 6) if result.ok else "" for label in model.labels]
+    if model.is_classifier:
+        cells.append(result.drivers_for)
+    cells.append("" if result.base_value is None else round(result.base_value, 6))
     for rank in range(top_k):
         if rank < len(result.drivers):
             driver = result.drivers[rank]
@@ -76,28 +95,83 @@ def column_limit(model: Model) -> int:
     return max(fields + OTHER_COLUMNS, 10 * fields)
 
 
-def column_map(model: Model, header: list[str]) -> tuple[dict[int, str], list[str]]:
-    """Column position -> feature name for the columns that are features; the others pass through."""
+def column_map(model: Model, header: list[str],
+               renames: Mapping[str, str] | None = None) -> tuple[dict[int, str], list[str]]:
+    """Column position -> feature name for the columns that are features; the others pass through.
+
+    `renames` (column -> field) names the field of a column whose header does not; a column it names wins
+    over a header that names the same field, which then passes through.
+    """
     fields, limit = len(model.schema.features), column_limit(model)
     if len(header) > limit:
         raise BatchError(f"The file has {len(header):,} columns; a file for {model.name} may have up to "
                          f"{limit:,} (its {fields} fields and {limit - fields} others). "
                          "Remove the columns it does not need.")
-    mapping: dict[int, str] = {}
+    mapping = renamed_columns(model, header, renames or {})
+    renamed = set(mapping.values())
     ignored: list[str] = []
     for position, column in enumerate(header):
-        feature = model.schema.feature(column)
-        if isinstance(feature, Problem):
+        if position in mapping:
+            continue
+        feature = model.schema.column(column)
+        if isinstance(feature, Problem) or feature.name in renamed:
             ignored.append(column)
         elif feature.name in mapping.values():
             first = next(header[p] for p, f in mapping.items() if f == feature.name)
             raise BatchError(f"Columns {shown(first)} and {shown(column)} both mean {feature.name}; keep one.")
         else:
             mapping[position] = feature.name
-    if not mapping:
-        raise BatchError(f"No column of this file is a field of {model.name}. "
-                         f"Its fields are: {', '.join(model.schema.names)}.")
     return mapping, ignored
+
+
+def renamed_columns(model: Model, header: list[str], renames: Mapping[str, str]) -> dict[int, str]:
+    """Column position -> feature name for each column `renames` names: by its header as written, else ignoring
+    case and spacing as a field's name is matched."""
+    mapping: dict[int, str] = {}
+    for column, name in renames.items():
+        position = next((p for p, h in enumerate(header) if h == column), None)
+        if position is None:
+            position = next((p for p, h in enumerate(header) if normalise_key(h) == normalise_key(column)), None)
+        if position is None:
+            raise BatchError(f"The file has no column {shown(column)} to read as {name}. "
+                             f"Its columns are: {listing(header)}.")
+        feature = model.schema.feature(name)
+        if isinstance(feature, Problem):
+            raise BatchError(f"Column {shown(column)} cannot be read as {shown(name)}: {feature.message}")
+        if feature.name in mapping.values():
+            raise BatchError(f"Two columns are to be read as {feature.name}; name one.")
+        if position in mapping:
+            raise BatchError(f"Column {shown(header[position])} is to be read as two fields; name one.")
+        mapping[position] = feature.name
+    return mapping
+
+
+def close_fields(model: Model, ignored: list[str], missing: tuple[str, ...]) -> dict[str, str]:
+    """Each ignored column whose header is close to the name or alias of a field the file lacks -> that field."""
+    by_key = {normalise_key(key): feature.name for feature in model.schema.features if feature.name in missing
+              for key in (*feature.aliases, feature.name)}
+    close = {}
+    for column in ignored:
+        key = normalise_key(without_unit(column))[:COMPARED_CHARS]
+        if found := difflib.get_close_matches(key, list(by_key), n=1, cutoff=CLOSE_HEADER):
+            close[column] = by_key[found[0]]
+    return close
+
+
+def maybe(close: dict[str, str]) -> str:
+    """Columns that may be fields, for a refusal: ` Perhaps 'agee' is age: rename that column to match.`"""
+    if not close:
+        return ""
+    named = listing([f"{shown(column)} is {name}" for column, name in close.items()])
+    return f" Perhaps {named}: rename {'that column' if len(close) == 1 else 'those columns'} to match."
+
+
+def cell_reader(model: Model, mapping: dict[int, str], layout: Layout) -> dict[int, Callable[[str], object]]:
+    """Column position -> how its cells are read: a number field's in the file's decimal mark, others as they are."""
+    kinds = {feature.name: feature.kind for feature in model.schema.features}
+    comma = layout.decimal != "."
+    return {p: layout.number if comma and kinds[name] in (Kind.NUMERIC, Kind.INTEGER) else str
+            for p, name in mapping.items()}
 
 
 def chunks(rows: Iterable[list[str]], size: int) -> Iterator[list[list[str]]]:
@@ -108,26 +182,34 @@ def chunks(rows: Iterable[list[str]], size: int) -> Iterator[list[list[str]]]:
 
 def score_csv(model: Model, source: IO[bytes], destination: IO[str], top_k: int | None = None,
               chunk_rows: int = CHUNK_ROWS, progress: Callable[[int], None] | None = None,
-              deadline: float | None = None) -> BatchSummary:
+              deadline: float | None = None, renames: Mapping[str, str] | None = None,
+              decimal: str | None = None) -> BatchSummary:
     """Score every row of the CSV bytes in `source` into `destination`; one bad row never stops the file.
 
-    Past `deadline` (a `time.monotonic()` value) scoring stops between chunks
-    with a BatchError that says how far it got and what to do instead.
+    `renames` maps columns to the fields they hold; `decimal` is the numbers'
+    decimal mark (None: sniffed, scoring.csvfile). Past `deadline` (a
+    `time.monotonic()` value) scoring stops between chunks with a BatchError
+    that says how far it got and what to do instead.
     """
     top_k = top_k or model.card.top_k
-    text = open_text(source)
-    header, header_lines = read_header(text)
-    mapping, ignored = column_map(model, header)
-    summary = BatchSummary(ignored_columns=tuple(ignored),
-                           missing_columns=tuple(n for n in model.schema.names if n not in mapping.values()))
+    text, layout = open_csv(source, decimal)
+    header, header_lines = read_header(text, layout)
+    mapping, ignored = column_map(model, header, renames)
+    missing = tuple(n for n in model.schema.names if n not in mapping.values())
+    close = close_fields(model, ignored, missing)
+    if not mapping:
+        raise BatchError(f"No column of this file is a field of {model.name}. "
+                         f"Its fields are: {', '.join(model.schema.names)}.{maybe(close)} {layout.tried}")
+    summary = BatchSummary(ignored_columns=tuple(ignored), missing_columns=missing, suggestions=close)
+    read = cell_reader(model, mapping, layout)
     writer = csv.writer(destination, lineterminator="\n")
-    for chunk in chunks(records(text, len(header), header_lines + 1), chunk_rows):
+    for chunk in chunks(records(text, len(header), header_lines + 1, layout), chunk_rows):
         if summary.rows and deadline is not None and time.monotonic() > deadline:
             raise BatchError(f"Stopped after {summary.rows:,} rows: this file takes longer to score than an "
                              "answer here may. Split it into smaller files, or run `predbot score` on it.")
         if not summary.rows:
             writer.writerow([neutralise(c) for c in (*header, *result_columns(model, top_k))])
-        results = score(model, [{name: cells[p] for p, name in mapping.items()} for cells in chunk], top_k)
+        results = score(model, [{name: read[p](cells[p]) for p, name in mapping.items()} for cells in chunk], top_k)
         writer.writerows([neutralise(c) for c in (*cells, *result_cells(r, model, top_k))]
                          for cells, r in zip(chunk, results, strict=True))
         summary.rows += len(results)

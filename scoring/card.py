@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from scoring.problems import did_you_mean, listing
+from scoring.schema import normalise_key
 
 EXPLAINERS = ("auto", "tree", "linear", "permutation")
 KINDS = ("numeric", "integer", "boolean", "categorical")
@@ -143,6 +147,22 @@ def feature_card(spec: Any, where: str) -> FeatureCard:
         kind=None if spec.get("kind") is None else str(spec["kind"]),
         categories=tuple(str(c) for c in spec.get("categories") or ()),
     )
+
+
+def check_fields(card: ModelCard, fields: Sequence[str], source: str) -> None:
+    """Refuse a card that describes a field the model does not have, or gives an alias that already means another
+    field: either would be silently ignored, and the operator would believe the card does what it says."""
+    for name in card.features:
+        if name not in fields:
+            guess = did_you_mean(name, fields)
+            hint = f"did you mean {guess!r}? " if guess else ""
+            raise CardError(f"{source}: the model has no field {name!r}; {hint}its fields are {listing(fields)}")
+    meanings = {normalise_key(f): f for f in fields}
+    for name, spec in card.features.items():
+        for alias in spec.aliases:
+            meant = meanings.setdefault(normalise_key(alias), name)
+            if meant != name:
+                raise CardError(f"{source}: the alias {alias!r} of {name} already means {meant}")
 
 
 def _pin(value: Any, source: str) -> str | None:

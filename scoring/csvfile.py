@@ -1,9 +1,14 @@
-"""A CSV file as people send it: what it really is, its text, a bounded header, then numbered rows.
+"""A CSV file as people send it: what it really is, its text and layout, a bounded header, then numbered rows.
 
 Anything wrong with the file as a whole is a BatchError whose message says
 what and what to do; no reader's own error text reaches a person. The
 standard library's csv module reads the file one record at a time, so a wide
 or odd file is refused at its first line, before it costs more than that.
+
+The layout is sniffed from the first SNIFF_BYTES: what separates values
+(`,` `;` tab `|`, csv.Sniffer), and whether numbers use a decimal comma, as
+Excel writes CSV where the comma is the decimal mark (`12,5` in a file
+separated by `;`).
 """
 
 from __future__ import annotations
@@ -12,8 +17,12 @@ import codecs
 import csv
 import io
 import logging
+import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import IO
+
+from parser import values
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +51,40 @@ SIGNATURES = (
     (b"\xfe\xff", "UTF-16 text", SAVE_SHEET),
 )
 CONTROL_BYTES = frozenset(range(0x20)) - frozenset(b"\t\n\r\f\v") | {0x7F}
+SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}   # what may separate values, and names
+SIGNS = str.maketrans("", "", "$€£% ")                                      # what may stand around a number
+# Numbers in the sniffed lines that can only be read one way: `12,5` and `1.234,5` have a decimal comma,
+# `12.5` a decimal point; `1,234` and `1.234` could be either, so they do not count.
+DECIMAL_COMMA = re.compile(r"[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+")
+DECIMAL_POINT = re.compile(r"[-+]?(\d{1,3}(,\d{3})+|\d+)?\.\d+")
+GROUPED = re.compile(r"[-+]?\d{1,3}([.,]\d{3})+")
+SWAPPED = str.maketrans(",.", ".,")
 
 
 class BatchError(ValueError):
     """The file as a whole cannot be scored; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a file writes its table: what separates values, and the decimal mark of its numbers."""
+
+    delimiter: str = ","
+    decimal: str = "."
+
+    @property
+    def tried(self) -> str:
+        """How the file was read, for a refusal: the first thing to check when a read fails."""
+        return (f"(It was read with {SEPARATORS[self.delimiter]} between values and '{self.decimal}' as the decimal "
+                "mark, after looking for commas, semicolons, tabs and '|'.)")
+
+    def number(self, cell: str) -> str | int | float:
+        """A number field's cell: the number it writes with this decimal mark (with a decimal comma, `.` groups
+        thousands: `1.200,5` is 1200.5), else the cell as it is, for the value reader and any refusal."""
+        if self.decimal == "." or ("," not in cell and "." not in cell):
+            return cell
+        read = values.read(cell.translate(SWAPPED))
+        return read if isinstance(read, (int, float)) and not isinstance(read, bool) else cell
 
 
 def _latin_1(error: UnicodeError) -> tuple[str, int]:
@@ -97,21 +136,47 @@ def looks_like(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def open_text(source: IO[bytes]) -> io.TextIOWrapper:
-    """The file as text: UTF-8 (a BOM is dropped), any byte that is not UTF-8 read as latin-1.
+def open_csv(source: IO[bytes], decimal: str | None = None) -> tuple[io.TextIOWrapper, Layout]:
+    """The file as text, and its layout sniffed from its first bytes (`decimal` None: sniff that too).
 
-    A file that is really a workbook, an archive, a PDF or other binary is
-    refused from its first bytes, naming what it looks like.
+    Text is UTF-8 (a BOM is dropped), any byte that is not UTF-8 read as
+    latin-1. A file that is really a workbook, an archive, a PDF or other
+    binary is refused from its first bytes, naming what it looks like.
     """
     head = source.read(SNIFF_BYTES)
     if found := looks_like(head):
         what, fix = found
         raise BatchError(f"This file looks like {what}; a CSV file is plain text. {fix}")
-    return io.TextIOWrapper(io.BufferedReader(_Replay(head, source)), encoding="utf-8-sig", errors=LATIN_1,
+    text = io.TextIOWrapper(io.BufferedReader(_Replay(head, source)), encoding="utf-8-sig", errors=LATIN_1,
                             newline="")
+    return text, sniff(head.decode("utf-8-sig", errors=LATIN_1), decimal)
 
 
-def read_header(text: IO[str]) -> tuple[list[str], int]:
+def sniff(sample: str, decimal: str | None = None) -> Layout:
+    """The layout of the lines in `sample`: csv.Sniffer's separator, else the one the first line has most of
+    (a comma if none: one column); and a decimal comma when the file is not comma-separated and its numbers
+    are written `12,5`, none `12.5`."""
+    lines = sample[:sample.rfind("\n") + 1] or sample      # whole lines, unless the first is longer than the sample
+    try:
+        delimiter = csv.Sniffer().sniff(lines, "".join(SEPARATORS)).delimiter
+    except csv.Error:       # too few lines, or lines that differ (short rows), to tell
+        first = next((line for line in lines.splitlines() if line.strip()), "")
+        delimiter = max(SEPARATORS, key=first.count)
+    if decimal is None:
+        decimal = "," if delimiter != "," and _decimal_commas(lines, delimiter) else "."
+    return Layout(delimiter, decimal)
+
+
+def _decimal_commas(lines: str, delimiter: str) -> bool:
+    """Do the numbers of these lines (after the first, the header) have decimal commas, and none a point?"""
+    rows = list(csv.reader(lines.splitlines(keepends=True), delimiter=delimiter))[1:]
+    cells = [cell.translate(SIGNS) for row in rows for cell in row]
+    unambiguous = [cell for cell in cells if not GROUPED.fullmatch(cell)]
+    return (any(DECIMAL_COMMA.fullmatch(cell) for cell in unambiguous)
+            and not any(DECIMAL_POINT.fullmatch(cell) for cell in unambiguous))
+
+
+def read_header(text: IO[str], layout: Layout) -> tuple[list[str], int]:
     """The column names, and how many lines they took; at most MAX_HEADER_CHARS are read.
 
     Blank lines before the header are skipped, and a quoted name may run onto
@@ -130,19 +195,20 @@ def read_header(text: IO[str]) -> tuple[list[str], int]:
                                  "row, and remove the columns the model does not need.")
             yield line
 
-    header = next(records(bounded(), None, 1), None)
+    header = next(records(bounded(), None, 1, layout), None)
     if header is None:
         raise BatchError("The file is empty; it needs a header row naming the fields.")
     return header, lines
 
 
-def records(lines: Iterable[str], width: int | None, first_line: int) -> Iterator[list[str]]:
+def records(lines: Iterable[str], width: int | None, first_line: int, layout: Layout) -> Iterator[list[str]]:
     """Each record of `lines` as `width` cells (short rows end in empty cells); blank lines are skipped.
 
     `first_line` is the file's line number of the first of `lines`, so that a
-    refusal names the line a person sees in an editor.
+    refusal names the line a person sees in an editor, and says how the file
+    was read.
     """
-    reader = csv.reader(lines, skipinitialspace=True, strict=True)
+    reader = csv.reader(lines, delimiter=layout.delimiter, skipinitialspace=True, strict=True)
     end = 0  # the last line of the previous record
     try:
         for cells in reader:
@@ -151,11 +217,11 @@ def records(lines: Iterable[str], width: int | None, first_line: int) -> Iterato
                 continue
             if width is not None and len(cells) > width:
                 raise BatchError(f"Line {start:,} has {len(cells):,} values; the header has {width:,}. "
-                                 "Put quotes around values that contain commas, or name every column "
-                                 "in the header.")
+                                 f"Put quotes around values that contain {SEPARATORS[layout.delimiter]}, or "
+                                 f"name every column in the header. {layout.tried}")
             yield cells if width is None else cells + [""] * (width - len(cells))
     except csv.Error as error:
-        raise BatchError(unreadable(error, first_line + end)) from None
+        raise BatchError(f"{unreadable(error, first_line + end)} {layout.tried}") from None
 
 
 def unreadable(error: csv.Error, line: int) -> str:

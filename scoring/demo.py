@@ -10,7 +10,8 @@ the demo also runs under `predbot --require-pins`.
   synthetic data set below, with numeric, whole-number, categorical and
   boolean features, answering `predict: age=45, income=60000`.
 - `iris`: multiclass, scikit-learn's bundled iris data (`predict iris: 5.1, 3.5, 1.4, 0.2`).
-- `diabetes`: regression, scikit-learn's bundled diabetes data.
+- `diabetes`: regression, scikit-learn's bundled diabetes data in the units it was
+  measured in (`predict diabetes: age=50, bmi=30` is 50 years and 30 kg/m²).
 """
 
 from __future__ import annotations
@@ -129,18 +130,28 @@ def build_iris() -> tuple[Pipeline, pd.DataFrame, dict]:
 
 
 def build_diabetes() -> tuple[Pipeline, pd.DataFrame, dict]:
-    data = load_diabetes(as_frame=True)
+    """Trained on the data as measured (`scaled=False`), so people type years, kg/m², mm Hg and mg/dL."""
+    data = load_diabetes(as_frame=True, scaled=False)
     frame = data.data
     model = Pipeline([("model", RandomForestRegressor(n_estimators=50, max_depth=6, random_state=0))])
     model.fit(frame, data.target)
-    descriptions = {"age": "Age (standardised)", "sex": "Sex (standardised)",
-                    "bmi": "Body mass index (standardised)", "bp": "Mean blood pressure (standardised)",
-                    "s1": "Total serum cholesterol", "s2": "Low-density lipoproteins",
-                    "s3": "High-density lipoproteins", "s4": "Total cholesterol / HDL",
-                    "s5": "Log of serum triglycerides", "s6": "Blood sugar level"}
+    fields = {  # name: description, unit, aliases (the data set's own short names)
+        "age": ("Age", "years", []),
+        "sex": ("Sex, coded 1 or 2 (the data set does not say which is which)", None, []),
+        "bmi": ("Body mass index", "kg/m²", []),
+        "bp": ("Mean arterial blood pressure", "mm Hg", ["blood pressure"]),
+        "s1": ("Total serum cholesterol", "mg/dL", ["tc", "cholesterol"]),
+        "s2": ("Low-density lipoproteins", "mg/dL", ["ldl"]),
+        "s3": ("High-density lipoproteins", "mg/dL", ["hdl"]),
+        "s4": ("Total cholesterol / HDL", None, ["tch"]),
+        "s5": ("Log of serum triglycerides", None, ["ltg"]),
+        "s6": ("Blood sugar level", "mg/dL", ["glu", "glucose"]),
+    }
     card = {"description": "Diabetes progression one year after baseline (bundled diabetes data)",
             "target": "progression",
-            "features": {n: {"description": d, "kind": "numeric"} for n, d in descriptions.items()}}
+            "features": {n: {"description": d, **({"unit": u} if u else {}), **({"aliases": a} if a else {}),
+                             "kind": "integer" if n == "sex" else "numeric"}
+                        for n, (d, u, a) in fields.items()}}
     return model, frame, card
 
 

@@ -54,7 +54,7 @@ def encoder_categories(model: Any) -> dict[str, list[Any]]:
     """Input column -> categories, for every fitted one-hot or ordinal encoder."""
     found: dict[str, list[Any]] = {}
     for encoder, columns in _encoders(model, None):
-        for column, categories in zip(columns, encoder.categories_):
+        for column, categories in zip(columns, encoder.categories_, strict=True):
             found[str(column)] = list(categories)
     return found
 
@@ -122,9 +122,10 @@ def infer_kind(column: pd.Series | None, categories: list[Any] | None) -> Kind:
         return Kind.BOOLEAN
     if not pd.api.types.is_numeric_dtype(values):
         return Kind.CATEGORICAL
-    if len(values) and np.all(np.mod(values.to_numpy(dtype=float), 1) == 0):
-        return Kind.INTEGER
-    return Kind.NUMERIC
+    # Whole numbers only where the training data's own type says so. A float column whose values happen to be
+    # whole (pandas writes them `20000.0`, and reads them back as floats) takes any number, as the pipeline does;
+    # a column of whole numbers with gaps is float too, so it errs the same way, towards accepting.
+    return Kind.INTEGER if pd.api.types.is_integer_dtype(column) else Kind.NUMERIC
 
 
 def _range(column: pd.Series | None, kind: Kind) -> tuple[float | None, float | None]:

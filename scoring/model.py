@@ -14,11 +14,11 @@ import joblib
 import pandas as pd
 
 from scoring import pipeline
-from scoring.card import ModelCard, digest, load_card
+from scoring.card import CardError, ModelCard, check_fields, digest, load_card
 from scoring.explain import Explainer, build_explainer
 from scoring.importance import global_importance
 from scoring.infer import infer_schema
-from scoring.problems import Problem
+from scoring.problems import Problem, listing
 from scoring.schema import Kind, Schema, to_frame
 
 log = logging.getLogger(__name__)
@@ -105,9 +105,13 @@ class Model:
 def model_files(directory: Path, name: str) -> list[Path]:
     """Every file whose content defines the model, in a fixed order."""
     files = [directory / f"{name}.joblib", directory / f"{name}.yaml"]
-    card = load_card(files[1])
-    files.append(directory / (card.background or f"{name}.background.csv"))
+    files.append(background_path(directory, name, load_card(files[1])))
     return [f for f in files if f.exists()]
+
+
+def background_path(directory: Path, name: str, card: ModelCard) -> Path:
+    """The model's background sample: the card's `background:`, else NAME.background.csv."""
+    return directory / (card.background or f"{name}.background.csv")
 
 
 def content_version(contents: list[tuple[str, bytes]]) -> str:
@@ -132,11 +136,13 @@ def load_model(directory: Path, name: str, require_pin: bool = False) -> Model:
         path = directory / f"{name}.joblib"
         data = path.read_bytes()
         check_pin(path, data, card, require_pin)
-        estimator = joblib.load(io.BytesIO(data))
+        estimator = _unpickled(path, data)
         if not hasattr(estimator, "predict"):
             raise ModelLoadError(f"{name}.joblib holds a {type(estimator).__name__}, not a fitted model")
         background = _background(directory, name, card)
         schema = infer_schema(estimator, background, card)
+        check_fields(card, schema.names, f"{name}.yaml")
+        check_background(background, schema.names, background_path(directory, name, card))
         preprocessor, final = pipeline.split(estimator)
         if background is None:
             log.warning("model %s has no background sample (%s.background.csv): no training ranges "
@@ -152,8 +158,10 @@ def load_model(directory: Path, name: str, require_pin: bool = False) -> Model:
                      background=sample, explainer=explainer)
     except ModelLoadError:
         raise
+    except CardError as error:      # its message names the card and the part of it that is wrong
+        raise ModelLoadError(str(error)) from error
     except Exception as error:  # noqa: BLE001 - a model file can fail in any way; report it whole
-        raise ModelLoadError(f"{name}: {type(error).__name__}: {error}") from error
+        raise ModelLoadError(f"{type(error).__name__}: {error}") from error     # the registry names the model
 
 
 def check_pin(path: Path, data: bytes, card: ModelCard, required: bool) -> None:
@@ -171,8 +179,26 @@ def check_pin(path: Path, data: bytes, card: ModelCard, required: bool) -> None:
                              f"{path.stem}.yaml says sha256 {card.sha256}, the file's is {actual}")
 
 
+def _unpickled(path: Path, data: bytes) -> Any:
+    try:
+        return joblib.load(io.BytesIO(data))
+    except Exception as error:  # noqa: BLE001 - unpickling runs the file's code, which can fail in any way
+        raise ModelLoadError(f"{path.name} cannot be unpickled: {type(error).__name__}: {error}") from error
+
+
+def check_background(background: pd.DataFrame | None, fields: tuple[str, ...], path: Path) -> None:
+    """Refuse a background sample that lacks some of the model's fields, naming them: its rows are the SHAP
+    background and the training ranges, and a missing column would only surface as an estimator's NaN error."""
+    if background is None:
+        return
+    missing = [f for f in fields if f not in background.columns]
+    if missing:
+        raise ModelLoadError(f"{path.name} lacks the model's column{'s' if len(missing) > 1 else ''} "
+                             f"{listing(missing)}; save training rows with every field the model takes")
+
+
 def _background(directory: Path, name: str, card: ModelCard) -> pd.DataFrame | None:
-    path = directory / (card.background or f"{name}.background.csv")
+    path = background_path(directory, name, card)
     if not path.exists():
         return None
     frame = pd.read_csv(path, nrows=BACKGROUND_ROWS * 10)

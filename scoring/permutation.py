@@ -30,7 +30,7 @@ from scoring.explanation import (
     Task,
     explanation,
 )
-from scoring.groups import is_number
+from scoring.groups import as_fitted, is_number
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,9 @@ class PermutationShap:
                  task.estimator_name, self.background_rows, self._max_evals)
 
     def _predictor(self, codec: _Codec) -> Callable[[np.ndarray], np.ndarray]:
-        predict = self._task.model.predict_proba if self._task.classifier else self._task.model.predict
-        return lambda matrix: predict(codec.decode(matrix))
+        model = self._task.model
+        predict = model.predict_proba if self._task.classifier else model.predict
+        return lambda matrix: predict(as_fitted(model, codec.decode(matrix)))
 
     def explain(self, raw: pd.DataFrame, transformed: Any) -> Explanation:
         raw = raw[self._task.names]

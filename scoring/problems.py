@@ -12,9 +12,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
+from parser.values import written
+
 SHOWN_CHARS = 40        # a value quoted in a message is cut here: enough to recognise it, never a wall of text
 LISTED_CHARS = 100      # each name in a list (fields, categories, a file's columns) is cut here
 COMPARED_CHARS = 100    # longer words cannot be close to a field or category name, so are not compared
+LISTED = 12             # names listed in a message before "and N more"
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
@@ -26,7 +29,7 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
     return lowered[match[0]] if match else None
 
 
-def listing(items: list[str] | tuple[str, ...], limit: int = 12) -> str:
+def listing(items: list[str] | tuple[str, ...], limit: int = LISTED) -> str:
     shown = ", ".join(shorten(str(i), LISTED_CHARS) for i in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
@@ -38,15 +41,26 @@ def shorten(text: str, limit: int = SHOWN_CHARS) -> str:
     return f"{text[:limit - 1]}… ({len(text):,} characters)"
 
 
-def number_text(number: float) -> str:
-    """A number as people write it: 60000 not 60000.0, 0.05, 1.5e+20 for the very large."""
-    if not math.isfinite(number):
-        return "not a number" if math.isnan(number) else "-infinity" if number < 0 else "infinity"
-    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else f"{number:.6g}"
+def number_text(number: int | float) -> str:
+    """A number in words for people, as the command language writes it, so it reads back: 60k, 229.8k,
+    1.235M, 0.05 (four significant digits; see parser.values.written)."""
+    try:
+        return _not_finite(number) or written(number)
+    except OverflowError:   # an int past float's range
+        return "a number with hundreds of digits"
+
+
+def _not_finite(number: int | float) -> str | None:
+    if isinstance(number, int) or math.isfinite(number):
+        return None
+    return "not a number" if math.isnan(number) else "-infinity" if number < 0 else "infinity"
 
 
 def typed(value: object) -> str:
-    """A value as text: what was typed for text, plain numbers and yes/no otherwise, never a Python repr."""
+    """A value as text: what was typed for text, plain numbers and yes/no otherwise, never a Python repr.
+
+    Numbers stay exact (60000, not 60k): a number given for a category is matched as this text.
+    """
     if value is None:
         return "?"
     if isinstance(value, bool):
@@ -57,7 +71,7 @@ def typed(value: object) -> str:
         except ValueError:  # more digits than Python turns into text
             return "a number with thousands of digits"
     if isinstance(value, float):
-        return number_text(value)
+        return _not_finite(value) or (str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.6g}")
     return str(value)
 
 
@@ -149,6 +163,24 @@ class MissingValue(Problem):
     @property
     def message(self) -> str:
         return f"{self.feature} is required: this model cannot fill it in. Add {self.feature}=..."
+
+
+@dataclass(frozen=True)
+class MissingValues(Problem):
+    """Several required fields not given: one sentence for them all, not one each (counted as one problem)."""
+
+    label: ClassVar[str] = "missing_value"
+    features: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        if len(self.features) == 1:
+            return MissingValue(self.features[0]).message
+        names = [shorten(name, LISTED_CHARS) for name in self.features]
+        many = len(names) > LISTED
+        listed = listing(names) if many else f"{', '.join(names[:-1])} and {names[-1]}"
+        return (f"{listed} are required: this model cannot fill them in. "
+                f"Add {', '.join(f'{name}=...' for name in names[:LISTED])}{', ...' if many else ''}")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ never open a model file, so nobody can make the bot load a file by chatting.
 A refresh builds every new model completely, then swaps the whole snapshot
 in, so a request sees either the old model or the new one. A new file that
 fails to load, or fails its pin, leaves the old model serving; the reason
-goes to the log.
+goes to the log and is kept for `failures()`. A reason can name a path, so it
+is for the operator (the log, `predbot models` in a terminal); people asking
+in a chat hear only that a model cannot be loaded.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class _Entry:
     signature: tuple
     model: Model | None       # None: found at the last refresh, but no version of it has loaded
     default: bool             # its card says `default: true`
+    failure: str | None = None    # why its current files did not load, for the operator
 
 
 class Registry:
@@ -120,8 +123,13 @@ class Registry:
         return [e.model for _, e in sorted(self._entries.items()) if e.model is not None]
 
     def unavailable(self) -> tuple[str, ...]:
-        """Model files the last refresh found with no version serving; the log says why."""
+        """Model files the last refresh found with no version serving; `failures()` says why."""
         return tuple(n for n, e in sorted(self._entries.items()) if e.model is None)
+
+    def failures(self) -> dict[str, str]:
+        """Why each model whose current files did not load failed, by name; for the operator only, as a reason
+        can name a path. An older version of such a model may still be serving, and the reason says so."""
+        return {n: e.failure for n, e in sorted(self._entries.items()) if e.failure is not None}
 
     @property
     def default_name(self) -> str | None:
@@ -154,10 +162,10 @@ class Registry:
         try:
             model = load_model(self.directory, name, self.require_pins)
         except ModelLoadError as error:
-            log.error("model %s not loaded: %s%s", name, error,
-                      "; the previous version keeps serving" if serving else "")
-            return _Entry(signature, serving,
-                          serving.card.default if serving else self._card_says_default(name))
+            failure = f"{error}; the previous version keeps serving (v{serving.version})" if serving else str(error)
+            log.error("model %s not loaded: %s", name, failure)
+            return _Entry(signature, serving, serving.card.default if serving else self._card_says_default(name),
+                          failure)
         return _Entry(signature, model, model.card.default)
 
     def _signature(self, name: str) -> tuple:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from parser import values as literals
-from scoring.problems import (DuplicateFeature, Imputed, MissingValue, OutOfRange, Problem, TooLarge,
+from scoring.problems import (DuplicateFeature, Imputed, MissingValue, MissingValues, OutOfRange, Problem, TooLarge,
                               UnknownCategory, UnknownFeature, WrongCount, WrongType, typed)
 
 # The largest number a model is given. scikit-learn's trees compute in float32, where anything
@@ -40,6 +40,15 @@ EXPECTED = {Kind.NUMERIC: "a number", Kind.INTEGER: "a whole number",
 def normalise_key(key: str) -> str:
     """`Plan Type`, `plan_type`, `planType` and `plan-type` all become `plantype`."""
     return re.sub(r"[\s_\-]+", "", key).lower()
+
+
+def without_unit(header: str) -> str:
+    """`sepal length (cm)` -> `sepal length`: a CSV header without the unit in brackets at its end, as
+    sklearn's own data sets and many spreadsheets write them; any other header as it is."""
+    text = header.rstrip()
+    opening = {")": "(", "]": "["}.get(text[-1:])
+    start = text.rfind(opening) if opening else -1
+    return text[:start].rstrip() if start > 0 else header
 
 
 def to_number(value: object) -> float | None:
@@ -176,11 +185,21 @@ class Schema:
         found = self._by_key.get(normalise_key(key))
         return found if found else UnknownFeature(key, self.names)
 
+    def column(self, header: str) -> Feature | UnknownFeature:
+        """The feature a CSV column's header names: as a key names one, or without a unit in brackets at its end
+        (`sepal length (cm)`). Only headers drop units: in a command a key has no brackets."""
+        found = self.feature(header)
+        bare = without_unit(header)
+        if isinstance(found, UnknownFeature) and bare != header:
+            unitless = self.feature(bare)
+            return found if isinstance(unitless, UnknownFeature) else unitless
+        return found
+
     def name_positional(self, values: Sequence[object]) -> dict[str, object] | WrongCount:
         """Positional values in schema order, as a named row."""
         if len(values) != len(self.features):
             return WrongCount(len(self.features), len(values), self.names)
-        return dict(zip(self.names, values))
+        return dict(zip(self.names, values, strict=True))
 
     def coerce(self, row: Mapping[str, object]) -> CoercedRow | list[Problem]:
         """A complete row in feature order with warnings, or every problem found."""
@@ -194,11 +213,16 @@ class Schema:
                 problems.append(DuplicateFeature(feature.name))
             else:
                 given[feature.name] = raw
+        about_keys = len(problems)
         values: dict[str, object] = {}
         warnings: list[Problem] = []
         imputed: list[str] = []
+        missing: list[MissingValue] = []
         for feature in self.features:
             value = feature.coerce(given.get(feature.name))
+            if isinstance(value, MissingValue):
+                missing.append(value)
+                continue
             if isinstance(value, Problem):
                 problems.append(value)
                 continue
@@ -209,6 +233,9 @@ class Schema:
                 warnings.append(warning)
         if imputed:
             warnings.insert(0, Imputed(tuple(imputed)))
+        if missing:     # one sentence for every required field left out, after the problems with keys
+            grouped = missing[0] if len(missing) == 1 else MissingValues(tuple(m.feature for m in missing))
+            problems.insert(about_keys, grouped)
         return problems if problems else CoercedRow(values, tuple(warnings))
 
 

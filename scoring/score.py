@@ -3,6 +3,11 @@
 The rows that pass validation are transformed once, as one batch; the
 transformed batch feeds both the final estimator and the explainer. One row
 the model chokes on is retried alone, so it cannot spoil the others.
+
+Drivers of a binary classifier explain its positive class on every row,
+whichever class a row predicts, so a driver's sign means the same thing on
+every row and a column of them can be sorted or averaged; a multiclass
+model's explain each row's predicted class (`RowResult.drivers_for` names it).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scoring import pipeline
+from scoring.groups import as_fitted
 from scoring.model import Model
 from scoring.problems import ModelFailed, NoDrivers, Problem
 from scoring.schema import CoercedRow, to_frame
@@ -42,7 +48,8 @@ class RowResult:
     probabilities: Mapping[str, float] = field(default_factory=dict)
     drivers: tuple[Driver, ...] = ()
     scale: str = ""
-    base_value: float | None = None
+    base_value: float | None = None         # with every driver's contribution, adds up to the explained output
+    drivers_for: str = ""                   # classifiers: the class the drivers explain
     warnings: tuple[Problem, ...] = ()
     errors: tuple[Problem, ...] = ()
 
@@ -60,7 +67,8 @@ def score(model: Model, rows: Sequence[Mapping[str, object]], top_k: int | None 
           drivers_for: str | None = None) -> list[RowResult]:
     """One result per row, in order. Never raises for bad rows or a misbehaving model.
 
-    Drivers explain each row's predicted class, or the class labelled `drivers_for`
+    Drivers explain a binary classifier's positive class and each row's
+    predicted class of a multiclass one, or the class labelled `drivers_for`
     (to compare two rows on the same footing).
     """
     top_k = top_k or model.card.top_k
@@ -72,7 +80,7 @@ def score(model: Model, rows: Sequence[Mapping[str, object]], top_k: int | None 
             good.append((index, row, coerced))
         else:
             results[index] = RowResult(index, dict(row), errors=tuple(coerced))
-    for index, result in zip((i for i, _, _ in good), _score_rows(model, good, top_k, drivers_for)):
+    for index, result in zip((i for i, _, _ in good), _score_rows(model, good, top_k, drivers_for), strict=True):
         results[index] = result
     return [results[i] for i in range(len(rows))]
 
@@ -82,7 +90,7 @@ def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None) 
         return []
     frame = to_frame(model.schema, [c.values for _, _, c in batch])
     try:
-        transformed = pipeline.transform(model.preprocessor, frame)
+        transformed = pipeline.transform(model.preprocessor, as_fitted(model.estimator, frame))
         outputs = model.final.predict_proba(transformed) if model.is_classifier else model.final.predict(transformed)
     except Exception:  # noqa: BLE001 - shown to the user as ModelFailed, logged in full here
         if len(batch) > 1:  # find the row the model chokes on; the others still score
@@ -90,15 +98,17 @@ def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None) 
         log.exception("model %s failed on row %d", model.name, batch[0][0])
         return [RowResult(batch[0][0], dict(batch[0][1]), errors=(ModelFailed(),))]
     explanation = _explain(model, frame, transformed)
+    if drivers_for not in model.labels and len(model.labels) == 2:
+        drivers_for = model.positive_label
     results = []
     for position, (index, row, coerced) in enumerate(batch):
         if model.is_classifier:
             column = int(np.argmax(outputs[position]))
             prediction: object = model.labels[column]
-            probabilities = dict(zip(model.labels, map(float, outputs[position])))
+            probabilities = dict(zip(model.labels, map(float, outputs[position]), strict=True))
         else:
             column, prediction, probabilities = 0, float(outputs[position]), {}
-        drivers, scale, base, warnings = (), "", None, coerced.warnings
+        drivers, scale, base, explained_label, warnings = (), "", None, "", coerced.warnings
         if explanation is None:
             warnings += (NoDrivers(),)
         else:
@@ -106,7 +116,9 @@ def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None) 
             contributions = explanation.contributions[position, :, explained]
             drivers = _top_drivers(model, row, coerced, contributions, top_k)
             scale, base = explanation.scale, float(explanation.base_values[explained])
-        results.append(RowResult(index, dict(row), prediction, probabilities, drivers, scale, base, warnings))
+            explained_label = model.labels[explained] if model.is_classifier else ""
+        results.append(RowResult(index, dict(row), prediction, probabilities, drivers, scale, base,
+                                 explained_label, warnings))
     return results
 
 

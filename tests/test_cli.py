@@ -6,12 +6,16 @@ import csv
 import json
 import os
 import pty
+import re
 import select
+import signal
 import subprocess
 import sys
+import termios
 import time
 import zipfile
 
+import joblib
 import pytest
 
 
@@ -245,3 +249,103 @@ def shown(screen: int, until: bytes | None = None, seconds: float = 60) -> bytes
             break
         seen += chunk
     return seen
+
+
+def test_models_gives_the_operator_each_file_that_did_not_load_with_why_and_exits_one_when_none_did(predbot, tmp_path):
+    joblib.dump({"not": "a model"}, tmp_path / "broken.joblib")
+    joblib.dump({"not": "a model"}, tmp_path / "card.joblib")
+    (tmp_path / "card.yaml").write_text("explainer: magic\n")
+    result = predbot("models", "--models", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stdout == ("Not loaded:\n"
+                             "  broken: broken.joblib holds a dict, not a fitted model\n"
+                             "  card: card.yaml: explainer must be one of auto, tree, linear, permutation\n")
+    asked = predbot("ask", "models", "--models", str(tmp_path))    # what a chat hears: the names, not why
+    assert asked.stdout == "Not loaded: broken, card (the bot's owner can see why in the log).\n"
+
+
+def test_models_exits_one_on_an_empty_models_directory(predbot, tmp_path):
+    result = predbot("models", "--models", str(tmp_path))
+    assert (result.returncode, result.stdout) == (1, "No models are installed.\n")
+
+
+def test_score_reads_a_semicolon_file_with_a_column_map_and_a_decimal_mark(predbot, tmp_path):
+    source = tmp_path / "kunden.csv"
+    source.write_text("Jahre;income\n45;60000,5\n")
+    out = tmp_path / "out.csv"
+    result = predbot("score", str(source), "--map", "Jahre=age", "--decimal", ",", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith(f"{source}: 1 of 1 rows predicted. Results: {out}")
+    assert list(csv.DictReader(out.open()))[0]["prediction"] in ("stays", "churns")
+
+
+@pytest.mark.parametrize("argv", [["--map", "age"], ["--map", "=age"], ["--decimal", ";"]])
+def test_score_refuses_a_column_map_or_decimal_mark_it_cannot_use(predbot, tmp_path, argv):
+    result = predbot("score", str(tmp_path / "in.csv"), *argv)
+    assert result.returncode == 2 and "usage: predbot score" in result.stderr
+    assert "expected COLUMN=FIELD, like 'Years=age'" in result.stderr or "invalid choice: ';'" in result.stderr
+
+
+def test_score_names_columns_that_may_be_fields(predbot, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("id,agee,income\n1,45,60000\n")
+    result = predbot("score", str(source), "-o", str(tmp_path / "out.csv"))
+    assert "passed through: id, agee (did you mean age?)." in result.stderr
+
+
+def leftovers(directory) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_failed_score_leaves_an_existing_output_as_it_was(predbot, tmp_path):
+    out = tmp_path / "out.csv"
+    out.write_text("yesterday's results\n")
+    out.chmod(0o640)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("age,income\n45,60000\n30,1,2\n")
+    result = predbot("score", str(bad), "-o", str(out))
+    assert result.returncode == 1 and "Line 3 has 3 values" in result.stderr
+    assert out.read_text() == "yesterday's results\n" and leftovers(tmp_path) == []
+    good = tmp_path / "good.csv"
+    good.write_text("age,income\n45,60000\n")
+    assert predbot("score", str(good), "-o", str(out)).returncode == 0
+    assert out.read_text().startswith("age,income,prediction,") and leftovers(tmp_path) == []
+    assert out.stat().st_mode & 0o777 == 0o640
+
+
+def test_an_interrupted_score_leaves_an_existing_output_as_it_was(demo_dir, tmp_path):
+    from tests.doubles.loop import wait_until
+
+    source, out = tmp_path / "big.csv", tmp_path / "out.csv"
+    source.write_text("age,income\n" + "45,60000\n" * 50_000)
+    out.write_text("yesterday's results\n")
+    scoring = subprocess.Popen([sys.executable, "-m", "bot.cli", "score", str(source), "-o", str(out)],
+                               env={**os.environ, "PREDBOT_CACHE": str(demo_dir.parent)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: leftovers(tmp_path), timeout=60)         # scoring has begun, into a new file
+        scoring.send_signal(signal.SIGINT)
+        _, errors = scoring.communicate(timeout=60)
+    finally:
+        scoring.kill()
+    assert scoring.returncode == 130 and "Traceback" not in errors
+    assert errors == f"{source}: stopped (Ctrl-C); {out} is as it was.\n"
+    assert out.read_text() == "yesterday's results\n" and leftovers(tmp_path) == []
+
+
+def test_the_score_progress_bar_counts_rows(demo_dir, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("age,income\n" + "45,60000\n" * 2500)
+    screen, terminal = pty.openpty()
+    termios.tcsetwinsize(screen, (24, 100))         # a new pty is 0 columns wide, where tqdm draws nothing
+    scoring = subprocess.Popen([sys.executable, "-m", "bot.cli", "score", str(source), "-o", str(tmp_path / "o.csv")],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal,
+                               env={**os.environ, "PREDBOT_CACHE": str(demo_dir.parent)})
+    os.close(terminal)
+    try:
+        bar = shown(screen).decode()
+        assert scoring.wait(timeout=60) == 0, bar
+    finally:
+        scoring.kill()
+        os.close(screen)
+    assert re.search(r"in\.csv: 100%\|[^|]*\| 2\.50k/2\.50k \[[^]]* rows/s\]", bar), bar

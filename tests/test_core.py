@@ -98,11 +98,45 @@ def test_whatif_reports_the_change_and_what_moved(bot):
     assert [(c.feature, c.before, c.after) for c in body.changes] == [("support_calls", "6", "0")]
     assert body.before.probabilities != body.after.probabilities
     assert body.about == body.before.prediction == "churns"
-    assert body.moved[0].feature == "support_calls"
+    assert [d.feature for d in body.moved] == ["support_calls"]     # the changed fields; the rest in `others`
     # the moves are measured on the same class before and after, so they point where its chance went
     assert body.after.probabilities["churns"] < body.before.probabilities["churns"]
     assert body.moved[0].direction == "down"
     assert "chance of churns: " in render(answer)
+
+
+@pytest.mark.parametrize("text", [
+    "whatif: age=45, income=60000, support_calls=6 -> support_calls=0",
+    "whatif: age=60, income=90000, contract=\"two year\", tenure=80 -> contract=month-to-month, autopay=no",
+    "whatif diabetes: age=54, sex=2, bmi=36.1, bp=115, s1=163, s2=98.4, s3=43, s4=4, s5=4.68, s6=101 "
+    "-> bmi=25, s5=4.2",
+])
+def test_whatif_parts_add_up_to_the_whole_move(bot, text):
+    answer = ask(bot, text)
+    body = answer.body
+    if body.about:      # a binary model's positive class, whatever either row predicts
+        assert body.about == "churns"
+        move = body.after.probabilities["churns"] - body.before.probabilities["churns"]
+    else:
+        move = body.after.value - body.before.value
+    assert {d.feature for d in body.moved} == {c.feature for c in body.changes}
+    assert body.others != 0     # trees: unchanged fields move through their interactions with the changed ones
+    assert body.total == pytest.approx(move, rel=1e-5, abs=1e-6)
+    assert sum(d.contribution for d in body.moved) + body.others == pytest.approx(move, rel=1e-5, abs=1e-6)
+    shown = render(answer)
+    assert "other fields, through interactions: " in shown
+    assert all(f"    {d.feature}={d.value}: " in shown for d in body.moved)
+
+
+def test_a_row_predicted_to_stay_is_explained_toward_churns_in_words_that_stay_true(bot):
+    answer = ask(bot, 'predict: age=60, income=90000, contract="two year", support_calls=0, tenure=80')
+    [row] = answer.body.rows
+    assert row.prediction == "stays" and row.drivers_for == "churns"
+    text = render(answer)
+    assert '- contract="two year" pushes away from churns (-' in text and "stays (" in text
+    assert "toward stays" not in text and "away from stays" not in text
+    data = answer.to_dict()["body"]["rows"][0]
+    assert data["drivers_for"] == "churns" and data["base_value"] == row.base_value
 
 
 def test_whatif_with_an_unknown_change_key_is_not_predicted(bot):
@@ -264,3 +298,49 @@ def test_the_text_sent_with_a_file_names_its_model_only_as_a_predict_with_no_row
 def test_refusals_are_unanswered_in_json(bot):
     assert ask(bot, "predict chrun: age=45").to_dict()["body"]["type"] == "unanswered"
     assert ask(bot, "explain churn").to_dict()["body"]["type"] == "importances"
+
+
+@pytest.mark.parametrize(("channel", "way"), [
+    ("terminal", "run `predbot score FILE.csv`"), ("email", "Attach the rows to a mail as a CSV file"),
+    ("C0123ABCD", "Share the rows as a CSV file"), ("D0123ABCD", "in a DM with me")])
+def test_the_row_limits_name_the_way_to_send_many_rows_in_the_sender_s_channel(bot, channel, way):
+    sender = reply.Sender("U1", channel=channel)
+    for text in ("predict: " + "; ".join("a=1" for _ in range(60)), "predict: " + "a " * MAX_COMMAND_CHARS):
+        message = bot.handle(text, sender).body.message
+        assert way in message
+        assert ("predbot score" in message) is (channel == "terminal")
+
+
+def test_required_fields_left_out_are_named_in_one_sentence(bot):
+    [row] = ask(bot, "predict iris: sepal_length=5").body.rows
+    assert row.reason == ("sepal_width, petal_length and petal_width are required: this model cannot fill them in. "
+                          "Add sepal_width=..., petal_length=..., petal_width=...")
+
+
+def test_numbers_in_replies_are_written_as_people_read_them(bot):
+    [row] = ask(bot, "predict: age=45, income=1234567.8").body.rows
+    assert "income=1.235M is outside the training range 20.1k to 229.8k; treat this prediction with care." in (
+        row.warnings)
+    answer = ask(bot, "whatif: age=45, income=60000 -> income=1234567.8")
+    assert [(c.before, c.after) for c in answer.body.changes] == [("60k", "1.235M")]
+    income = next(f for f in ask(bot, "schema churn").body.fields if f.name == "income")
+    assert income.allowed == "20.1k to 229.8k"
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("predict churn for age 45 and income 60k", "predict churn: age=45, income=60k"),
+    ("for age 45 and income 60k", "predict: age=45, income=60k"),
+    ("predict: age=45, contract=two year", 'predict: age=45, contract="two year"'),
+    ("predict: age=45, plan type/tier=Basic", 'predict: age=45, "plan type/tier"=Basic'),
+])
+def test_a_hint_shows_what_was_typed_as_a_command_that_is_answered(bot, text, meant):
+    answer = ask(bot, text)
+    assert answer.status is Status.PARSE_ERROR and answer.body.hint.endswith(f"`{meant}`")
+    assert ask(bot, meant).status is not Status.PARSE_ERROR
+
+
+def test_driver_amounts_are_short_in_the_language_s_magnitudes():
+    from bot.render.words import abs_amount, amount
+    assert [amount(move, "target") for move in (12.345, -1234.5, 1234567.8, 0.0)] == ["+12.3", "-1230", "+1.23M", "+0"]
+    assert amount(12345.6, "log-odds") == "+12.3k log-odds" and amount(0.272, "probability") == "+27.2 pts"
+    assert abs_amount(2.5e7, "target") == "25M"

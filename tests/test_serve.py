@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import queue
 import re
 import signal
@@ -18,7 +19,8 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from doubles.loop import wait_until
+from doubles.loop import LoopThread, wait_until
+from doubles.slack import FakeSlack
 
 from scoring.demo import churn_data
 
@@ -27,14 +29,19 @@ STOPS_WITHIN = 10.0
 
 
 class Serve:
-    """`predbot serve --no-chat` with mail on a free port; stderr is read line by line as it comes."""
+    """`predbot serve` with mail on a free port and no Slack variables but those in `env`; stderr is read line by
+    line as it comes. With `terminal` (a pty's end) as stdin the chat joins; without, `--no-chat`."""
 
-    def __init__(self, demo_dir: Path, where: Path, *flags: str) -> None:
+    def __init__(self, demo_dir: Path, where: Path, *flags: str, env: dict[str, str] | None = None,
+                 terminal: int | None = None) -> None:
         self.spool, self.outbox = where / "spool", where / "outbox"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | (env or {})
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "-v", "--models", str(demo_dir), "serve", "--no-chat",
+            [sys.executable, "-m", "bot.cli", "-v", "--models", str(demo_dir), "serve",
+             *(["--no-chat"] if terminal is None else []),
              "--smtp-port", "0", "--spool", str(self.spool), "--outbox", str(self.outbox), *flags],
-            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            cwd=ROOT, env=environment, stdin=subprocess.DEVNULL if terminal is None else terminal,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         serving = self.wait_for("predbot: serving email on ")
@@ -83,8 +90,8 @@ def big_csv() -> bytes:
 def serve(demo_dir, tmp_path):
     started: list[Serve] = []
 
-    def start(*flags: str) -> Serve:
-        started.append(Serve(demo_dir, tmp_path, *flags))
+    def start(*flags: str, **options) -> Serve:
+        started.append(Serve(demo_dir, tmp_path, *flags, **options))
         return started[-1]
 
     yield start
@@ -137,3 +144,29 @@ def test_a_channel_that_cannot_start_stops_serve_with_one_line_and_exit_two(demo
     assert result.stderr.endswith("\npredbot: Slack's HTTP mode needs SLACK_SIGNING_SECRET (the app's Basic Information "
                                   "page), or set SLACK_APP_TOKEN to use Socket Mode instead.\n")
     assert "Traceback" not in result.stderr and "xoxb-do-not-show" not in result.stderr
+
+
+def test_serve_says_which_channels_it_serves_and_what_would_turn_on_the_others(serve):
+    server = serve()            # the email line came first: Serve waited for it
+    server.wait_for("predbot: not serving Slack: set SLACK_BOT_TOKEN, with SLACK_APP_TOKEN for Socket Mode or "
+                    "SLACK_SIGNING_SECRET for HTTP mode (README: Slack)")
+    server.wait_for("predbot: not serving the terminal chat: --no-chat")
+
+
+def test_serve_says_where_slack_listens_and_that_the_chat_joins_whose_end_stops_it(serve, tmp_path):
+    loop, slack = LoopThread(), FakeSlack()
+    loop.run(slack.start())
+    screen, terminal = pty.openpty()
+    try:
+        server = serve("--slack-port", "0", terminal=terminal,
+                       env={**slack.env(SLACK_SIGNING_SECRET="s"), "PREDBOT_HISTORY": str(tmp_path / "history")})
+        line = server.wait_for("predbot: serving Slack as @predbot in Fake in HTTP mode at http://127.0.0.1:")
+        assert line.endswith("/slack/events\n")
+        server.wait_for("predbot: serving the terminal chat here (Ctrl-D or `quit` ends it, and predbot with it)")
+        os.write(screen, b"quit\n")
+        assert server.process.wait(STOPS_WITHIN + 5) == 0
+    finally:
+        os.close(screen)
+        os.close(terminal)
+        loop.run(slack.stop())
+        loop.close()

@@ -14,8 +14,8 @@ from functools import singledispatch
 from html import escape
 
 from bot import reply
-from bot.render.words import (abs_amount, amount, batch_line, driver_phrase, echoed, footer, headline, not_loaded,
-                              percent, plain_lines, scale_note, whatif_change)
+from bot.render.words import (abs_amount, amount, batch_line, driver_phrase, echoed, explained, footer, headline,
+                              not_loaded, percent, plain_lines, scale_note, whatif_change, whatif_parts)
 
 SIGN_OFF = "predbot · send `help` for the commands"
 STYLE = ("body{font-family:sans-serif;line-height:1.4}pre{background:#f4f4f4;padding:6px}"
@@ -83,8 +83,7 @@ def row_html(row: reply.Row, scale: str) -> str:
         return parts[0]
     if len(row.probabilities) > 1:
         parts.append(f"<p>{escape(', '.join(f'{k} {percent(p)}' for k, p in row.probabilities.items()))}</p>")
-    target = row.prediction if row.confidence is not None else "the prediction"
-    parts.append(items([driver_phrase(d, scale, str(target)) for d in row.drivers]))
+    parts.append(items([driver_phrase(d, scale, explained(row)) for d in row.drivers]))
     parts.append(items([f"⚠ {w}" for w in row.warnings], "warn"))
     return "".join(parts)
 
@@ -95,10 +94,11 @@ def _(b: reply.WhatIf) -> str:
     if change := whatif_change(b):
         rows.append(["change", change])
     changes = ", ".join(f"{c.feature}: {c.before} → {c.after}" for c in b.changes)
-    moved = table(["field", "value", "moved it by"],
-                  [[d.feature, d.value, amount(d.contribution, b.scale)] for d in b.moved]) if b.moved else ""
+    parts = whatif_parts(b)
+    moved = table(["what moved it", "by"], [[label, amount(move, b.scale)] for label, move in parts]) if parts else ""
+    note = f'<p class="foot">{escape(scale_note(b.scale))}</p>' if parts and scale_note(b.scale) else ""
     question = f"<p>What if {escape(changes)}</p>" if b.changes else ""
-    return f"{question}{table(['', 'prediction'], rows)}{moved}"
+    return f"{question}{table(['', 'prediction'], rows)}{moved}{note}"
 
 
 @body.register

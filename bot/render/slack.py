@@ -14,8 +14,8 @@ from functools import singledispatch
 from typing import Any
 
 from bot import reply
-from bot.render.words import (amount, bar, batch_line, body_lines, driver_phrase, echoed, footer, given, headline,
-                              percent, scale_note, whatif_change)
+from bot.render.words import (amount, bar, batch_line, body_lines, driver_phrase, echoed, explained, footer, headline,
+                              percent, scale_note, whatif_change, whatif_parts)
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -28,7 +28,6 @@ MAX_BUTTON_VALUE = 2000
 DETAILED_ROWS = 3            # more rows than this are listed one line each
 SHARE_ACTION = "share"
 USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
-ARROWS = {"up": "▲", "down": "▼"}
 BAR = str.maketrans("#.", "█░")
 
 
@@ -96,9 +95,8 @@ def row_blocks(row: reply.Row, scale: str, label: str = "") -> list[Block]:
             shown = sorted(shown, key=lambda item: -item[1])[:MAX_FIELDS]
         blocks.append(fields([f"*{escape(k)}*\n{escape(percent(p))}" for k, p in shown]))
     if row.drivers:
-        target = row.prediction if row.confidence is not None else "the prediction"
-        lines = [driver_phrase(d, scale, target) for d in row.drivers]
-        blocks.append(section("\n".join(bars(row.drivers, lines))))
+        lines = [driver_phrase(d, scale, explained(row)) for d in row.drivers]
+        blocks.append(section("\n".join(bars([d.contribution for d in row.drivers], lines))))
     if row.warnings:
         blocks.append(context("\n".join(f":warning: {escape(w)}" for w in row.warnings)))
     return blocks
@@ -109,11 +107,15 @@ def row_line(number: int, row: reply.Row) -> str:
     return line + "".join(f"  :warning: {escape(w)}" for w in row.warnings)
 
 
-def bars(drivers: Sequence[reply.Factor], phrases: Sequence[str]) -> list[str]:
-    """One row per driver: direction, a bar as long as its share of the biggest push, the phrase."""
-    biggest = max(abs(d.contribution) for d in drivers) or 1.0
-    return [f"{ARROWS.get(d.direction, '•')} `{bar(abs(d.contribution) / biggest, 10).translate(BAR)}` "
-            f"{escape(phrase)}" for d, phrase in zip(drivers, phrases, strict=True)]
+def bars(pushes: Sequence[float], phrases: Sequence[str]) -> list[str]:
+    """One row per push: its direction, a bar as long as its share of the biggest push, the phrase."""
+    biggest = max(abs(p) for p in pushes) or 1.0
+    return [f"{arrow(push)} `{bar(abs(push) / biggest, 10).translate(BAR)}` {escape(phrase)}"
+            for push, phrase in zip(pushes, phrases, strict=True)]
+
+
+def arrow(push: float) -> str:
+    return "▲" if push > 0 else "▼" if push < 0 else "•"
 
 
 @body.register
@@ -124,11 +126,11 @@ def _(b: reply.WhatIf) -> list[Block]:
         outcome.append(f"*Change*\n{escape(change)}")
     blocks = [section(f"*What if* {escape(changes)}?")] if b.changes else []
     blocks.append(fields(outcome))
-    if b.moved:
-        moved = [f"{given(d)}  {amount(d.contribution, b.scale)}" for d in b.moved]
-        blocks.append(section("*What moved*\n" + "\n".join(bars(b.moved, moved))))
-    if b.moved and (note := scale_note(b.scale)):
-        blocks.append(context(note))
+    if parts := whatif_parts(b):
+        phrases = [f"{label}: {amount(move, b.scale)}" for label, move in parts]
+        blocks.append(section("*What moved it*\n" + "\n".join(bars([move for _, move in parts], phrases))))
+        if note := scale_note(b.scale):
+            blocks.append(context(note))
     return blocks
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from bot import reply
+from parser.values import WRITTEN_OUT, written
 from scoring.problems import listing, shorten
 
 ECHO_CHARS = 300        # a row echoed back is cut here: its start says which row it was
@@ -26,12 +27,12 @@ def percent(probability: float) -> str:
 
 
 def amount(contribution: float, scale: str) -> str:
-    """A signed driver contribution in the units of its scale; huge ones (from huge inputs) stay short."""
+    """A signed driver contribution in the units of its scale: `+27.2 pts`, `-0.53 log-odds`, `+1.23k`."""
     if scale == "probability":
-        return f"{signed(contribution * 100, '.1f')} pts"
+        return f"{signed(contribution * 100, 1)} pts"
     if scale in ("log-odds", "raw score"):
-        return f"{signed(contribution, '.2f')} {scale}"
-    return f"{contribution:+,.3g}"
+        return f"{signed(contribution, 2)} {scale}"
+    return signed(contribution)
 
 
 def abs_amount(value: float, scale: str) -> str:
@@ -43,8 +44,13 @@ def bar(fraction: float, width: int = 20) -> str:
     return "#" * filled + "." * (width - filled)
 
 
-def signed(value: float, spec: str) -> str:
-    return f"{value:+{spec}}" if abs(value) < 1e6 else f"{value:+.3g}"
+def signed(value: float, decimals: int | None = None) -> str:
+    """`+27.2` with a fixed number of decimals; otherwise, and for huge values (from huge inputs), three
+    significant digits in the language's magnitudes: `+1.23k`, `-4.5M`."""
+    if decimals is not None and abs(value) < WRITTEN_OUT:
+        return f"{value:+.{decimals}f}"
+    text = written(value, 3)
+    return text if text.startswith("-") else f"+{text}"
 
 
 def echoed(inputs: str) -> str:
@@ -52,8 +58,14 @@ def echoed(inputs: str) -> str:
     return shorten(inputs, ECHO_CHARS)
 
 
+def explained(row: reply.Row) -> str:
+    """What a row's drivers push toward: the class they explain, which for a binary model is its positive
+    class even on a row that predicts the other one, or a regressor's prediction."""
+    return row.drivers_for or "the prediction"
+
+
 def driver_phrase(driver: reply.Factor, scale: str, target: str) -> str:
-    """'contract=month-to-month pushes toward churns (+21.0 pts)'."""
+    """'contract=month-to-month pushes toward churns (+21.0 pts)'; `target` is what the drivers explain."""
     verb = {"up": "pushes toward", "down": "pushes away from"}.get(driver.direction, "does not move")
     if scale == "target":
         verb = {"up": "raises", "down": "lowers"}.get(driver.direction, "does not move")
@@ -66,15 +78,23 @@ def given(driver: reply.Factor) -> str:
 
 
 def whatif_change(b: reply.WhatIf) -> str | None:
-    """'chance of churns: 91% -> 19%', or the change in a regressor's value."""
+    """'chance of churns: 91% -> 19% (-72.0 pts)', or a regressor's value before and after, and the move."""
     if not (b.before.ok and b.after.ok):
         return None
     if b.about in b.before.probabilities and b.about in b.after.probabilities:
-        return (f"chance of {b.about}: {percent(b.before.probabilities[b.about])} -> "
+        line = (f"chance of {b.about}: {percent(b.before.probabilities[b.about])} -> "
                 f"{percent(b.after.probabilities[b.about])}")
+        return line if b.total is None else f"{line} ({amount(b.total, b.scale)})"
     if b.before.value is not None and b.after.value is not None:
-        return f"change: {amount(b.after.value - b.before.value, 'target')}"
+        total = b.after.value - b.before.value if b.total is None else b.total
+        return f"prediction: {b.before.prediction} -> {b.after.prediction} ({amount(total, 'target')})"
     return None
+
+
+def whatif_parts(b: reply.WhatIf) -> list[tuple[str, float]]:
+    """The move split into parts that add up to it: each changed field, then the other fields together."""
+    others = [("other fields, through interactions", b.others)] if b.others else []
+    return [(given(d), d.contribution) for d in b.moved] + others
 
 
 def headline(row: reply.Row) -> str:
@@ -115,9 +135,12 @@ def batch_line(scored: reply.ScoredFile) -> str:
     return line + (f". Results: {scored.result}" if scored.result else ".")
 
 
-def not_loaded(names: tuple[str, ...]) -> str:
-    """The model files that did not load, named so their owner knows; why is in the log, not here."""
-    return f"Not loaded: {listing(names)} (the bot's owner can see why in the log)."
+def not_loaded(entries: tuple[str, ...]) -> str:
+    """The model files that did not load. A chat gets their names, and why stays in the log, as a reason can hold
+    a path; the operator's `predbot models` gets 'name: reason' entries (bot.core.Bot.models), one to a line."""
+    if any(": " in entry for entry in entries):
+        return "\n".join(["Not loaded:", *(f"  {entry}" for entry in entries)])
+    return f"Not loaded: {listing(entries)} (the bot's owner can see why in the log)."
 
 
 def plain_lines(r: reply.Reply) -> list[str]:
@@ -152,8 +175,7 @@ def row_lines(row: reply.Row, scale: str) -> list[str]:
     lines = [headline(row)]
     if len(row.probabilities) > 1:
         lines[0] += "   " + "  ".join(f"{label} {percent(p)}" for label, p in row.probabilities.items())
-    target = row.prediction if row.confidence is not None else "the prediction"
-    lines += [f"{'+' if d.direction == 'up' else '-'} {driver_phrase(d, scale, target)}" for d in row.drivers]
+    lines += [f"{'+' if d.direction == 'up' else '-'} {driver_phrase(d, scale, explained(row))}" for d in row.drivers]
     lines += [f"! {warning}" for warning in row.warnings]
     return lines
 
@@ -165,7 +187,7 @@ def _(b: reply.WhatIf) -> list[str]:
     lines.append(f"  after:  {headline(b.after)}")
     if change := whatif_change(b):
         lines.append(f"  {change}")
-    lines += [f"  {given(d)} moved it by {amount(d.contribution, b.scale)}" for d in b.moved]
+    lines += [f"    {label}: {amount(move, b.scale)}" for label, move in whatif_parts(b)]
     return lines
 
 

@@ -13,7 +13,7 @@ from bot.mail.parse import parse
 from bot.render.email import Answer, html, plain
 
 ROW = reply.Row(inputs="age=45, plan=<b>", prediction="churns", confidence=0.71,
-                probabilities={"stays": 0.29, "churns": 0.71},
+                probabilities={"stays": 0.29, "churns": 0.71}, drivers_for="churns",
                 drivers=(reply.Factor("support_calls", "4", 0.194, "up"), reply.Factor("age", "45", -0.013, "down")),
                 warnings=("plan was not given; the model filled it in.",))
 PREDICTION = reply.Reply(reply.Status.OK, reply.Prediction((ROW,), "probability"), model="churn",
@@ -42,6 +42,30 @@ def test_html_part_has_prediction_confidence_drivers_warnings_and_escapes_everyt
     assert "⚠ plan was not given; the model filled it in." in page
     assert "plan=&lt;b&gt;" in page and "plan=<b>" not in page
     assert "model churn v1f0c2e9a41 · id 5c0e1b7a9d2f" in page
+
+
+def test_a_row_predicted_to_stay_is_explained_toward_the_positive_class_in_both_parts():
+    stays = reply.Row(inputs="age=60", prediction="stays", confidence=0.94, drivers_for="churns",
+                      probabilities={"stays": 0.94, "churns": 0.06},
+                      drivers=(reply.Factor("contract", "two year", -0.157, "down"),))
+    answer = Answer("predict: age=60", reply.Reply(reply.Status.OK, reply.Prediction((stays,), "probability")))
+    assert "- contract=two year pushes away from churns (-15.7 pts)" in plain([answer])
+    assert "<li>contract=two year pushes away from churns (-15.7 pts)</li>" in html([answer])
+
+
+def test_whatif_says_how_far_the_answer_moved_and_splits_it_into_parts_in_both_parts():
+    after = reply.Row(inputs="age=45, plan=Basic", prediction="stays", confidence=0.6,
+                      probabilities={"stays": 0.6, "churns": 0.4})
+    body = reply.WhatIf(ROW, after, (reply.Change("plan", "<b>", "Basic"),),
+                        (reply.Factor("plan", "Basic", -0.35, "down"),), "probability", "churns",
+                        others=0.04, total=-0.31)
+    answer = Answer("whatif", reply.Reply(reply.Status.OK, body))
+    assert ("chance of churns: 71% -> 40% (-31.0 pts)\n    plan=Basic: -35.0 pts\n"
+            "    other fields, through interactions: +4.0 pts") in plain([answer])
+    page = html([answer])
+    assert "<td>chance of churns: 71% -&gt; 40% (-31.0 pts)</td>" in page
+    assert ("<tr><td>plan=Basic</td><td>-35.0 pts</td></tr>"
+            "<tr><td>other fields, through interactions</td><td>+4.0 pts</td></tr>") in page
 
 
 def test_parse_errors_keep_the_caret_in_a_monospace_block():

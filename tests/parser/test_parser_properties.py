@@ -41,7 +41,7 @@ def test_text_made_of_the_grammar_s_characters_is_a_command_or_a_parse_error(ver
 
 
 names = st.from_regex(r"[a-z][a-z0-9_]{0,7}(?:[.-][a-z0-9]{1,3})?", fullmatch=True)
-bare_keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}(?:-[a-z0-9]{1,3})?(?: [a-z][a-z0-9]{0,4}){0,2}", fullmatch=True)
+bare_keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}(?:-[a-z0-9]{1,3})?(?: [a-z][a-z0-9]{0,4}){0,6}", fullmatch=True)
 keys = bare_keys | st.text(max_size=8)
 
 

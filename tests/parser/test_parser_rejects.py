@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from parser import ParseError, parse
+from parser import ParseError, Predict, parse
 from parser.errors import EXAMPLES, LABELS
 
 # (message, label, line, column)
@@ -69,6 +69,16 @@ REJECTED = [
     ("help 123", "syntax", 1, 6),
     ("predict: age=45abc", "syntax", 1, 14),
     ("predict: weight=1.2m", "syntax", 1, 17),
+    ("predict wine: od280/od315=3.9", "unquoted_key", 1, 15),
+    ("od280/od315=3.9", "unquoted_key", 1, 1),
+    ("predict: a=1, sepal.length=5", "unquoted_key", 1, 15),
+    ("predict: total (usd)=4", "unquoted_key", 1, 10),
+    ("predict: a b c d e f=1", "unquoted_key", 1, 10),
+    ("predict: age=45, contract=two year", "unquoted_text", 1, 27),
+    ("predict:\nplan=Premium Plus Extra", "unquoted_text", 2, 6),
+    ("predict churn for age 45 and income 60k", "spoken_pairs", 1, 15),
+    ("for age 45 and income 60k", "spoken_pairs", 1, 1),
+    ("predict for age 45 with income 60k", "spoken_pairs", 1, 9),
 ]
 
 TOKEN_NAME = re.compile(r"\$END|__ANON|\b[A-Z][A-Z_]{2,}\b")
@@ -118,6 +128,17 @@ def test_every_example_in_the_error_table_gets_its_own_label(label, example):
     ("predict: fee=1,200.50", "`predict: fee=1200.50` or `predict: fee=1.2005k`"),
     ("predict: fee=1,200k", "`predict: fee=1200k` ("),
     ("predict:\nage=45\nage=30,", "`age=30`"),
+    ("predict: age=45, income", "`predict: age=45, income=?`"),
+    ("predict: age=45, contract=two year", '`predict: age=45, contract="two year"`'),
+    ("predict: plan=Premium Plus Extra, age=4", '`predict: plan="Premium Plus Extra", age=4`'),
+    ("predict wine: od280/od315=3.9", '`predict wine: "od280/od315"=3.9`'),
+    ("od280/od315=3.9", '`"od280/od315"=3.9`'),
+    ("predict: x=1 sepal.length=5", '`predict: x=1 "sepal.length"=5`'),
+    ("predict: total (usd)=4, age=5", '`predict: "total (usd)"=4, age=5`'),
+    ("predict: a b c d e f=1", '`predict: "a b c d e f"=1`'),
+    ("predict churn for age 45 and income 60k", "`predict churn: age=45, income=60k`"),
+    ("for age 45 and income 60k", "`predict: age=45, income=60k`"),
+    ("churn with plan Basic, age 45", "`predict churn: plan=Basic, age=45`"),
 ])
 def test_hints_show_the_message_fixed(message, fix):
     assert fix in parse(message).hint
@@ -155,3 +176,45 @@ def test_a_grouped_number_before_the_next_pair_is_a_thousands_error_too():
     error = parse("predict: rooms=3, area=1,200, city=Oslo")
     assert (error.label, error.column) == ("thousands", 25)
     assert "`predict: rooms=3, area=1200, city=Oslo`" in error.hint
+
+
+SUGGESTED = re.compile(r"`([^`]+)`")
+EVERY_EXAMPLE = [*(example for examples in EXAMPLES.values() for example in examples), *(m for m, *_ in REJECTED)]
+
+
+@pytest.mark.parametrize("message", EVERY_EXAMPLE)
+def test_every_hint_suggests_a_command_and_every_command_it_suggests_parses(message):
+    suggested = SUGGESTED.findall(parse(message).hint)
+    assert suggested
+    for command in suggested:
+        assert not isinstance(parse(command), ParseError), (message, command)
+
+
+def test_a_value_of_words_then_a_number_is_rather_a_missing_equals_sign():
+    error = parse("predict: plan=Basic income 60000")
+    assert error.label == "missing_value"
+    assert "`predict: plan=Basic income=60000`" in error.hint
+
+
+def test_a_key_in_quotes_is_not_a_key_that_needs_them():
+    assert parse('predict wine: "od280/od315"=3.9').rows[0].items[0].key == "od280/od315"
+    assert parse("predict: 45 age=30").label == "mixed"
+
+
+@pytest.mark.parametrize("message", ["I want it for age 45 and income 60k", "for real?", "what is it for",
+                                     "with love 2 you"])
+def test_a_sentence_with_a_filler_word_is_still_a_sentence(message):
+    assert parse(message).label == "sentence"
+
+
+@pytest.mark.parametrize("message", ["predict iris: 5.1, 3.5, 1.4, 0.2", "predict churn: 45, 60000, Basic",
+                                     "predict: plan Basic and age 45", "predict churn for plan Basic"])
+def test_values_that_do_not_start_with_a_filler_word_or_have_no_number_stay_values(message):
+    assert isinstance(parse(message), Predict)
+
+
+def test_pairs_written_as_words_are_pointed_at_where_the_words_start():
+    error = parse("predict churn for age 45 and income 60k")
+    assert error.expected == "key=value pairs"
+    assert error.hint == "Put '=' between each key and its value: `predict churn: age=45, income=60k`"
+    assert parse("predict churn for age 45; age=3").hint.endswith("`predict churn: age=45; age=3`")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parser import ParseError, parse
-from parser.values import BOOL, TRUE_WORDS, missing, read, truth, with_magnitude
+from parser.values import BOOL, TRUE_WORDS, missing, read, truth, with_magnitude, written
 
 IN_A_COMMAND = ["45", "-3", "+4.5", ".5", "4.", "1e3", "60k", "60K", "1.2M", "3bn", "2B", "$80.00", "-$5", "$-5",
                 "€1,200", "£950", "$1.2M", "15%", "-2.5%", "true", "False", "YES", "no", "y", "N", "on", "OFF",
@@ -67,3 +69,24 @@ def test_missing_words_are_the_grammar_s_and_a_cell_s_empty_or_nan():
                                                ("3000000000", "3B"), ("1200.50", "1.2005k"), ("999", None)])
 def test_a_plain_number_with_its_magnitude(digits, short):
     assert with_magnitude(digits) == short
+
+
+@pytest.mark.parametrize(("number", "text"), [
+    (0, "0"), (45, "45"), (4.5, "4.5"), (0.05, "0.05"), (-3, "-3"), (2024, "2024"), (9999, "9999"),
+    (20100, "20.1k"), (229800, "229.8k"), (60000.0, "60k"), (1234567.8, "1.235M"), (-60000, "-60k"),
+    (999999.9, "1M"), (1e9, "1B"), (12345678901, "12.35B"), (1.5e12, "1.5e+12"), (1.2e-7, "1.2e-07"),
+])
+def test_numbers_are_written_for_people_with_the_language_s_magnitudes(number, text):
+    assert written(number) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300)
+       | st.integers(-10**18, 10**18))
+def test_a_written_number_reads_back_as_about_the_same_number_and_never_as_text(number):
+    text = written(number)
+    back = read(text)
+    assert isinstance(back, (int, float)) and not isinstance(back, bool), text
+    assert back == pytest.approx(number, rel=1e-3, abs=1e-300), text
+    if 1e-4 <= abs(number) < 1e12:
+        assert "e" not in text, text

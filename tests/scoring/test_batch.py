@@ -5,6 +5,7 @@ import time
 import zipfile
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from scoring.batch import BatchError, column_limit, neutralise, score_csv
@@ -42,7 +43,7 @@ def test_every_row_comes_back_with_prediction_or_reason(churn):
 def test_output_has_inputs_then_prediction_probabilities_and_drivers(churn):
     _, rows = run(churn, GOOD_AND_BAD, top_k=2)
     assert list(rows[0]) == ["customer", "age", "income", "plan", "notes", "prediction",
-                             "probability_stays", "probability_churns",
+                             "probability_stays", "probability_churns", "drivers_for", "base_value",
                              "driver_1", "driver_1_value", "driver_1_contribution",
                              "driver_2", "driver_2_value", "driver_2_contribution",
                              "warnings", "not_predicted_reason"]
@@ -216,3 +217,39 @@ def test_a_header_may_follow_blank_lines_and_quote_a_name_over_two_lines(churn):
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert [(r["customer\nname"], r["age"]) for r in rows] == [('A "quoted" one', "45"), ('B"s', "30")]
     assert refusal(churn, content + b"C,31,x\n").startswith("Line 7 has 3 values; the header has 2.")
+
+
+def explained_output(model, row: dict) -> float:
+    """What a written row's drivers must add up to, found without the explainer: the probability of the
+    class they explain, that class's margin, or the predicted value."""
+    if model.is_classifier and model.explainer.scale == "probability":
+        return float(row[f"probability_{row['drivers_for']}"])
+    if model.is_classifier:
+        inputs = pd.DataFrame([{name: float(row[name]) for name in model.schema.names}])
+        return float(model.estimator.decision_function(inputs)[0][model.labels.index(row["drivers_for"])])
+    return float(row["prediction"])
+
+
+@pytest.mark.parametrize("name", ["churn", "iris", "diabetes"])
+def test_base_value_plus_every_drivers_contribution_is_the_models_output(registry, demo_dir, name):
+    model = registry.get(name)
+    fields = model.schema.names
+    sample = (demo_dir / f"{name}.background.csv").read_text().splitlines()[:41]
+    _, rows = run(model, "\n".join(sample) + "\n", top_k=len(fields))
+    assert len(rows) == 40 and all(r["prediction"] for r in rows)
+    assert ("drivers_for" in rows[0]) == model.is_classifier
+    for row in rows:
+        contributions = [float(row[f"driver_{rank}_contribution"]) for rank in range(1, len(fields) + 1)]
+        assert {row[f"driver_{rank}"] for rank in range(1, len(fields) + 1)} == set(fields)
+        expected = explained_output(model, row)
+        assert float(row["base_value"]) + sum(contributions) == pytest.approx(expected, rel=1e-5, abs=1e-5)
+
+
+def test_a_binary_models_drivers_column_explains_the_positive_class_on_every_row(churn):
+    _, rows = run(churn, "age,contract,support_calls,tenure\n30,month-to-month,6,2\n60,two year,0,80\n")
+    assert [r["prediction"] for r in rows] == ["churns", "stays"]
+    assert [r["drivers_for"] for r in rows] == ["churns", "churns"]
+    assert rows[0]["base_value"] == rows[1]["base_value"]
+    contract = [float(r[f"driver_{n}_contribution"]) for r in rows for n in (1, 2, 3) if r[f"driver_{n}"] == "contract"]
+    assert contract[0] > 0 > contract[1]      # month-to-month pushes toward churns, two year away from it
+

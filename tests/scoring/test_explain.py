@@ -346,3 +346,15 @@ def test_raw_rows_survive_the_permutation_encoding_with_their_dtypes():
     assert encoded.dtype == float
     np.testing.assert_array_equal(encoded[:, 4], [1, 0, 1])  # booleans code as 0/1
     pd.testing.assert_frame_equal(codec.decode(encoded), frame)
+
+
+@pytest.mark.parametrize("estimator, method", [(RandomForestClassifier(n_estimators=10, random_state=0), "tree"),
+                                               (KNeighborsClassifier(), "permutation")])
+def test_a_model_fitted_on_arrays_is_explained_without_warnings_about_column_names(estimator, method, recwarn):
+    frame = data()[0][["income", "age"]].fillna(50_000.0).astype(float)
+    fitted = make_pipeline(StandardScaler(), estimator).fit(frame.to_numpy(), targets("binary"))
+    chosen = build_explainer(fitted, ["income", "age"], frame, time_budget_s=0.05)
+    explanation = chosen.explain(frame.head(3), fitted[:-1].transform(frame.head(3).to_numpy()))
+    assert chosen.method == method
+    assert_adds_up(explanation.values, fitted.predict_proba(frame.head(3).to_numpy()))
+    assert [str(w.message) for w in recwarn] == []

@@ -17,11 +17,14 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from bot.cli import main
 from bot.core import Bot
+from bot.render.text import render
 from scoring.card import CardError, card_from_dict
 from scoring.demo import write_model
 from scoring.model import Model
 from scoring.registry import ModelUnavailable, NoDefaultModel, Registry, UnknownModel
+from scoring.problems import OutOfRange
 from scoring.schema import Kind
+from scoring.score import score
 
 
 def loaded(directory, **options) -> Registry:
@@ -165,9 +168,11 @@ def test_a_broken_card_also_keeps_the_old_model(models, caplog):
 
 def test_a_model_that_never_loaded_is_unavailable_without_leaking_paths(tmp_path):
     (tmp_path / "broken.joblib").write_bytes(b"\x00garbage")
-    problem = loaded(tmp_path).get("broken")
+    registry = loaded(tmp_path)
+    problem = registry.get("broken")
     assert isinstance(problem, ModelUnavailable)
     assert str(tmp_path) not in problem.message and "joblib" not in problem.message
+    assert registry.failures()["broken"].startswith("broken.joblib cannot be unpickled: ")  # for the operator
 
 
 def test_unknown_model_suggests_a_name(registry):
@@ -342,8 +347,64 @@ def test_predbot_require_pins_serves_only_pinned_models_and_names_the_others(mod
         assert main(["--models", str(models), "--require-pins", "models"]) == 0
     serving, _, not_loaded = capsys.readouterr().out.partition("Not loaded:")
     assert "toy" in serving and "stranger" not in serving
-    assert not_loaded.strip() == "stranger (the bot's owner can see why in the log)."
+    # the terminal is the operator's: each file that did not load comes with its reason
+    assert not_loaded.strip() == (f"stranger: {models / 'stranger.joblib'} is not pinned and pins are required "
+                                  f"(--require-pins); after checking the file, add `sha256: "
+                                  f"{sha256_of(models / 'stranger.joblib')}` to stranger.yaml")
     assert not marker.exists()
     assert f"sha256: {sha256_of(models / 'stranger.joblib')}" in caplog.text
     assert main(["--models", str(models), "models"]) == 0  # without the flag, the file is unpickled
     assert marker.exists()
+
+
+@pytest.mark.parametrize("features, reason", [
+    ({"incme": {"unit": "$"}},
+     "toy.yaml: the model has no field 'incme'; did you mean 'income'? its fields are age, income, colour, member"),
+    ({"height": {}}, "toy.yaml: the model has no field 'height'; its fields are age, income, colour, member"),
+    ({"age": {"aliases": ["Income"]}}, "toy.yaml: the alias 'Income' of age already means income"),
+    ({"age": {"aliases": ["years"]}, "income": {"aliases": ["years"]}},
+     "toy.yaml: the alias 'years' of income already means age"),
+])
+def test_a_card_about_a_field_the_model_lacks_or_with_an_alias_taken_is_not_loaded(tmp_path, features, reason):
+    frame, target = toy_data()
+    write_model(tmp_path, "toy", toy_pipeline().fit(frame, target), frame, {"features": features})
+    registry = loaded(tmp_path)
+    assert isinstance(registry.get("toy"), ModelUnavailable)
+    assert registry.failures() == {"toy": reason}
+
+
+def test_a_background_sample_missing_fields_names_them(tmp_path):
+    frame, target = toy_data()
+    write_model(tmp_path, "toy", toy_pipeline().fit(frame, target), frame.drop(columns=["income", "colour"]), {})
+    registry = loaded(tmp_path)
+    assert isinstance(registry.get("toy"), ModelUnavailable)
+    assert registry.failures() == {"toy": "toy.background.csv lacks the model's columns income, colour; "
+                                          "save training rows with every field the model takes"}
+
+
+def test_reasons_are_kept_for_the_operator_and_chat_hears_only_names(models, tmp_path):
+    joblib.dump({"not": "a model"}, models / "broken.joblib")
+    registry = loaded(models)
+    old = registry.get("toy")
+    (models / "toy.yaml").write_text("explainer: magic\n")
+    registry.refresh()
+    assert registry.get("toy") is old and registry.unavailable() == ("broken",)
+    failures = registry.failures()
+    assert list(failures) == ["broken", "toy"]
+    assert failures["broken"] == "broken.joblib holds a dict, not a fitted model"
+    assert failures["toy"] == ("toy.yaml: explainer must be one of auto, tree, linear, permutation; "
+                               f"the previous version keeps serving (v{old.version})")
+    bot = Bot(registry)
+    chat = render(bot.handle("models"))
+    assert chat.endswith("\nNot loaded: broken (the bot's owner can see why in the log).")
+    assert "explainer must" not in chat and "holds a dict" not in chat
+    operator = render(bot.models(reasons=True))
+    assert operator.endswith(f"\nNot loaded:\n  broken: {failures['broken']}\n  toy: {failures['toy']}")
+
+
+def test_the_diabetes_demo_reads_values_in_the_units_they_were_measured_in(diabetes):
+    age, bmi, bp = (diabetes.schema.feature(name) for name in ("age", "bmi", "blood pressure"))
+    assert (age.unit, bmi.unit, bp.name, bp.unit) == ("years", "kg/m²", "bp", "mm Hg")
+    assert 18 <= age.low < age.high <= 80 and 15 <= bmi.low < bmi.high <= 45
+    [result] = score(diabetes, [{"age": 50, "bmi": 30}])
+    assert result.ok and not [w for w in result.warnings if isinstance(w, OutOfRange)]

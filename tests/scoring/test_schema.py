@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from scoring.problems import (DuplicateFeature, Imputed, MissingValue, OutOfRange, TooLarge, UnknownCategory,
-                              UnknownFeature, WrongCount, WrongType)
+from scoring.problems import (DuplicateFeature, Imputed, MissingValue, MissingValues, OutOfRange, TooLarge,
+                              UnknownCategory, UnknownFeature, WrongCount, WrongType)
 from scoring.schema import CoercedRow, Feature, Kind, Schema, is_missing, normalise_key, to_frame, to_number
 
 SCHEMA = Schema((
@@ -187,7 +187,7 @@ def test_a_number_too_large_for_a_model_is_refused_for_its_field(field, value):
 def test_the_largest_number_a_model_takes_is_kept_with_a_range_warning():
     row = SCHEMA.coerce({"age": 45, "income": 3.4e38})
     assert row.values["income"] == 3.4e38
-    assert row.warnings[-1].message.startswith("income=3.4e+38 is outside the training range 0 to 300000")
+    assert row.warnings[-1].message.startswith("income=3.4e+38 is outside the training range 0 to 300k")
     assert to_frame(SCHEMA, [row.values]).loc[0, "income"] == 3.4e38
 
 
@@ -225,3 +225,53 @@ def test_yes_or_no_reads_the_category_that_says_yes_or_no():
     assert flag.coerce(True) == "1" and flag.coerce(False) == "0"
     [problem] = problems({"age": 45, "plan_type": True})
     assert problem.message == "plan_type has no category 'yes'. Choices: Basic, Premium, Premium Plus."
+
+
+@pytest.mark.parametrize("header", ["plan type (tier)", "Plan_Type [code]", "PLAN-TYPE ( x )", "Salary ($)"])
+def test_a_csv_header_names_a_field_with_a_unit_in_brackets_after_it(header):
+    assert SCHEMA.column(header).name == ("income" if header.startswith("Salary") else "plan_type")
+
+
+@pytest.mark.parametrize("header", ["plan type (tier", "(plan type)", "plan (type) x", "age (years) (cm)"])
+def test_only_a_whole_bracketed_unit_at_the_end_of_a_header_is_dropped(header):
+    assert isinstance(SCHEMA.column(header), UnknownFeature)
+    assert SCHEMA.column(header).name == header
+
+
+def test_a_command_s_key_keeps_its_brackets():
+    assert isinstance(SCHEMA.feature("plan type (tier)"), UnknownFeature)
+
+
+REQUIRED = Schema(tuple(Feature(name, Kind.NUMERIC) for name in ("sepal_length", "sepal_width", "petal_length",
+                                                                    "petal_width")))
+
+
+def test_required_fields_left_out_are_one_problem_in_one_sentence():
+    [problem] = REQUIRED.coerce({"sepal_length": 5})
+    assert problem == MissingValues(("sepal_width", "petal_length", "petal_width"))
+    assert problem.label == "missing_value"
+    assert problem.message == ("sepal_width, petal_length and petal_width are required: this model cannot fill them "
+                               "in. Add sepal_width=..., petal_length=..., petal_width=...")
+
+
+def test_the_missing_fields_come_after_the_problems_with_keys_and_before_those_with_values():
+    found = REQUIRED.coerce({"petal": 1, "sepal_length": "long"})
+    assert [type(p) for p in found] == [UnknownFeature, MissingValues, WrongType]
+
+
+def test_many_missing_fields_are_listed_up_to_a_dozen():
+    schema = Schema(tuple(Feature(f"f{i}", Kind.NUMERIC) for i in range(20)))
+    [problem] = schema.coerce({})
+    assert problem.message.startswith("f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11 and 8 more are required")
+    assert problem.message.endswith("f10=..., f11=..., ...")
+
+
+def test_a_warning_writes_numbers_as_people_read_them_and_the_language_reads_back():
+    wide = Feature("income", Kind.NUMERIC, low=20100, high=229800)
+    assert wide.range_warning(1234567.8).message == (
+        "income=1.235M is outside the training range 20.1k to 229.8k; treat this prediction with care.")
+
+
+def test_a_number_given_for_a_category_is_matched_as_written_exactly():
+    codes = Feature("code", Kind.CATEGORICAL, categories=("1234567", "20100"))
+    assert codes.coerce(1234567) == "1234567" and codes.coerce(20100.0) == "20100"

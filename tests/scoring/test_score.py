@@ -26,12 +26,28 @@ def test_binary_prediction_has_label_probabilities_and_top_three_drivers(churn):
         assert driver.value == given[driver.feature]  # the value as the user gave it
 
 
-def test_drivers_explain_the_predicted_probability(churn):
-    [result] = score(churn, [{"age": 30, "income": 30000, "contract": "month-to-month", "support_calls": 6}],
-                     top_k=20)
-    assert result.scale == "probability"
+def test_binary_drivers_explain_the_positive_class_whichever_class_a_row_predicts(churn):
+    rows = [{"age": 30, "income": 30000, "contract": "month-to-month", "support_calls": 6},
+            {"age": 60, "income": 90000, "contract": "two year", "support_calls": 0, "tenure": 80}]
+    results = score(churn, rows, top_k=20)
+    assert [r.prediction for r in results] == ["churns", "stays"]
+    for result in results:
+        assert result.scale == "probability" and result.drivers_for == "churns"
+        total = result.base_value + sum(d.contribution for d in result.drivers)
+        assert total == pytest.approx(result.probabilities["churns"], abs=1e-6)
+    # so a field's contribution keeps its meaning from row to row: a month-to-month contract raises churn,
+    # a two-year one lowers it, though the first row predicts churns and the second stays
+    contract = [next(d.contribution for d in r.drivers if d.feature == "contract") for r in results]
+    assert contract[0] > 0 > contract[1]
+
+
+def test_a_cards_positive_class_is_the_one_a_binary_model_explains(churn):
+    import dataclasses
+    stays_first = dataclasses.replace(churn, card=dataclasses.replace(churn.card, positive_class="stays"))
+    [result] = score(stays_first, [{"age": 30, "income": 30000, "support_calls": 6}], top_k=20)
+    assert result.prediction == "churns" and result.drivers_for == "stays"
     total = result.base_value + sum(d.contribution for d in result.drivers)
-    assert total == pytest.approx(result.probabilities[result.prediction], abs=1e-6)
+    assert total == pytest.approx(result.probabilities["stays"], abs=1e-6)
 
 
 def test_missing_fields_are_imputed_with_a_warning_each(churn):
@@ -55,17 +71,19 @@ def test_one_bad_row_does_not_spoil_the_others(churn):
 def test_multiclass_explains_the_predicted_class(iris):
     [result] = score(iris, [{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}],
                      top_k=4)
-    assert result.prediction == "setosa"
+    assert result.prediction == result.drivers_for == "setosa"
     assert list(result.probabilities) == ["setosa", "versicolor", "virginica"]
     assert result.scale == "log-odds"
     assert len(result.drivers) == 4
+    [other] = score(iris, [{"sepal_length": 6, "sepal_width": 3, "petal_length": 4.5, "petal_width": 1.5}])
+    assert other.prediction == other.drivers_for == "versicolor"
 
 
 def test_regression_value_and_drivers_in_target_units(diabetes):
     row = dict(zip(diabetes.schema.names, diabetes.background.iloc[0]))
     [result] = score(diabetes, [row], top_k=10)
     assert isinstance(result.prediction, float) and result.probabilities == {}
-    assert result.scale == "target"
+    assert result.scale == "target" and result.drivers_for == ""
     expected = diabetes.estimator.predict(diabetes.background.iloc[[0]])[0]
     assert result.prediction == pytest.approx(expected)
     assert result.base_value + sum(d.contribution for d in result.drivers) == pytest.approx(expected, rel=1e-6)
@@ -134,3 +152,30 @@ def test_drivers_can_explain_a_class_other_than_the_predicted_one(iris):
     assert own.drivers != other.drivers
     logits = iris.estimator.decision_function(pd.DataFrame([row]))
     assert other.base_value + sum(d.contribution for d in other.drivers) == pytest.approx(logits[0][2], abs=1e-6)
+
+
+def test_a_model_fitted_on_arrays_scores_without_warnings_about_column_names(tmp_path, recwarn):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from scoring.demo import write_model
+    from scoring.model import load_model
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(300, 3))
+    labels = (features[:, 0] + features[:, 1] > 0).astype(int)
+    frame = pd.DataFrame(features, columns=["a", "b", "c"])
+    fitted = {"forest": RandomForestClassifier(n_estimators=10, random_state=0).fit(features, labels),
+              "neighbours": make_pipeline(StandardScaler(), KNeighborsClassifier()).fit(features, labels)}
+    for name, estimator in fitted.items():
+        write_model(tmp_path, name, estimator, frame, {})
+    models = {name: load_model(tmp_path, name) for name in fitted}
+    assert {m.explainer.method for m in models.values()} == {"tree", "permutation"}
+    recwarn.clear()
+    for name, model in models.items():
+        [result] = score(model, [{"a": 1.0, "b": 2.0, "c": 3.0}])
+        assert result.ok and result.drivers, name
+        assert result.probabilities["1"] == pytest.approx(fitted[name].predict_proba([[1.0, 2.0, 3.0]])[0][1])
+    assert [str(w.message) for w in recwarn] == []

@@ -21,7 +21,7 @@ def prediction(*rows: reply.Row, scale: str = "probability") -> reply.Reply:
 
 CHURNS = reply.Row(
     inputs="age=45, income=60000", prediction="churns", confidence=0.71,
-    probabilities={"stays": 0.29, "churns": 0.71},
+    probabilities={"stays": 0.29, "churns": 0.71}, drivers_for="churns",
     drivers=(reply.Factor("support_calls", "4", 0.194, "up"), reply.Factor("age", "45", -0.013, "down")),
     warnings=("plan was not given; the model filled it in.",))
 
@@ -59,6 +59,17 @@ def test_what_users_type_is_shown_and_never_pings_or_links():
         assert ping not in dumped
     assert "&lt;!channel&gt;" in message["blocks"][1]["elements"][0]["text"]
     assert "&lt;!channel&gt;" in message["text"]
+
+
+def test_a_row_predicted_to_stay_names_the_class_its_drivers_explain():
+    stays = reply.Row(inputs="age=60", prediction="stays", confidence=0.94,
+                      probabilities={"stays": 0.94, "churns": 0.06}, drivers_for="churns",
+                      drivers=(reply.Factor("contract", "two year", -0.157, "down"),
+                               reply.Factor("plan", "Basic", 0.02, "up")))
+    [drivers] = [b for b in render(prediction(stays))["blocks"] if "▼" in b.get("text", {}).get("text", "")]
+    assert drivers["text"]["text"].splitlines() == [
+        "▼ `██████████` contract=two year pushes away from churns (-15.7 pts)",
+        "▲ `█░░░░░░░░░` plan=Basic pushes toward churns (+2.0 pts)"]
 
 
 def test_a_regressor_row_has_no_probability_fields():
@@ -104,16 +115,22 @@ def test_long_help_is_split_into_closed_code_blocks():
                for b in message["blocks"])
 
 
-def test_whatif_shows_before_after_and_what_moved():
-    before = reply.Row(inputs="income=60000", prediction="churns", confidence=0.7)
-    after = reply.Row(inputs="income=80000", prediction="stays", confidence=0.6)
+def test_whatif_shows_before_after_the_move_and_its_parts():
+    before = reply.Row(inputs="income=60000", prediction="churns", confidence=0.7,
+                       probabilities={"stays": 0.3, "churns": 0.7})
+    after = reply.Row(inputs="income=80000", prediction="stays", confidence=0.6,
+                      probabilities={"stays": 0.6, "churns": 0.4})
     body = reply.WhatIf(before, after, (reply.Change("income", "60000", "80000"),),
-                        (reply.Factor("income", "80000", -0.3, "down"),), "probability")
+                        (reply.Factor("income", "80000", -0.32, "down"),), "probability", "churns",
+                        others=0.02, total=-0.3)
     blocks = render(reply.Reply(reply.Status.OK, body, model="churn", version="v", prediction_id="p"))["blocks"]
     assert blocks[0]["text"]["text"] == "*What if* income 60000 → 80000?"
     assert [f["text"] for f in blocks[1]["fields"]] == ["*Before*\nchurns (70% confident)",
-                                                        "*After*\nstays (60% confident)"]
-    assert "▼ `██████████` income=80000  -30.0 pts" in blocks[2]["text"]["text"]
+                                                        "*After*\nstays (60% confident)",
+                                                        "*Change*\nchance of churns: 70% -&gt; 40% (-30.0 pts)"]
+    assert blocks[2]["text"]["text"].splitlines() == ["*What moved it*", "▼ `██████████` income=80000: -32.0 pts",
+                                                      "▲ `█░░░░░░░░░` other fields, through interactions: +2.0 pts"]
+    assert "percentage points" in blocks[3]["elements"][0]["text"]
 
 
 def test_batch_lists_each_file_with_its_outcome():
@@ -165,7 +182,7 @@ def test_no_user_text_is_ever_sent_unescaped_and_limits_always_hold(inputs, reas
 
 def test_a_huge_driver_amount_is_written_short_and_a_long_row_is_cut():
     row = reply.Row(inputs="sepal_length=" + "9" * 400, prediction="virginica", confidence=1.0,
-                    probabilities={"setosa": 0.0, "virginica": 1.0},
+                    probabilities={"setosa": 0.0, "virginica": 1.0}, drivers_for="virginica",
                     drivers=(reply.Factor("sepal_length", "3e+38", 3.4e38, "up"),))
     blocks = render(prediction(row, scale="log-odds"))["blocks"]
     assert blocks[1]["elements"][0]["text"] == f"for sepal_length={'9' * 286}… (413 characters)"
