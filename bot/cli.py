@@ -110,7 +110,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
             return chat(bot, as_json=args.json, history=config.history, user=config.user)
         case "ask":
-            return show(bot.handle(args.text), args.json)
+            from bot.reply import Sender
+
+            return show(bot.handle(args.text, Sender(config.user, channel="terminal")), args.json)
         case "models":
             show(bot.models(reasons=True), False)     # a terminal's `predbot models` is the operator's view
             return 0 if bot.registry.models() else 1

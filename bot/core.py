@@ -64,10 +64,11 @@ class Bot:
         command = parser.parse(text)
         if isinstance(command, parser.ParseError):
             return parse_error(command)
-        return self.respond(command, text)
+        return self.respond(command, text, channel)
 
-    def respond(self, command: parser.Command, text: str = "") -> reply.Reply:
-        """The answer to a parsed command; the model it names is looked up once, here."""
+    def respond(self, command: parser.Command, text: str = "", channel: str = "") -> reply.Reply:
+        """The answer to a parsed command; the model it names is looked up once, here. `channel` is the sender's
+        (see `more_rows`)."""
         match command:
             case parser.Models():
                 return self.models()
@@ -78,7 +79,7 @@ class Bot:
             return model
         match command:
             case parser.Predict():
-                return self.predict(model, command, text)
+                return self.predict(model, command, text, channel)
             case parser.WhatIf():
                 return self.whatif(model, command)
             case parser.Explain():
@@ -101,14 +102,14 @@ class Bot:
     def model(self, name: str | None) -> Model | reply.Reply:
         return look_up(self.registry, name)
 
-    def predict(self, model: Model, command: parser.Predict, text: str) -> reply.Reply:
+    def predict(self, model: Model, command: parser.Predict, text: str, channel: str = "") -> reply.Reply:
         if not command.rows:
             return reply.Reply.refused(
                 f"Give the values to predict from, like this:\n{self.example(model)}\n"
                 f"`schema {model.name}` lists every field; a CSV file sent with `predict {model.name}` "
                 "is scored row by row.", "no_rows", model)
         if len(command.rows) > self.max_rows:
-            return too_many_rows(len(command.rows), self.max_rows)
+            return too_many_rows(len(command.rows), self.max_rows, channel)
         named = [self.named_row(model, row) for row in command.rows]
         results = score(model, [r for r in named if not isinstance(r, Problem)], TOP_K)
         scored = iter(results)
@@ -175,14 +176,13 @@ class Bot:
 
     def models(self, reasons: bool = False) -> reply.Reply:
         """The models serving, and the model files that did not load. A chat names those only, as a reason can hold
-        a path; `reasons` is for the operator's `predbot models`: each failed file as 'name: reason', including one
-        whose older version keeps serving."""
+        a path; `reasons` is for the operator's `predbot models`: why each file failed, including one whose older
+        version keeps serving."""
         default = self.registry.default_name
         infos = tuple(reply.ModelInfo(m.name, m.version, m.kind, m.target, m.card.description,
                                       m.name == default) for m in self.registry.models())
-        failed = (tuple(f"{name}: {why}" for name, why in self.registry.failures().items()) if reasons
-                  else self.registry.unavailable())
-        return reply.Reply(reply.Status.OK, reply.Models(infos, failed))
+        why = self.registry.failures() if reasons else {}
+        return reply.Reply(reply.Status.OK, reply.Models(infos, self.registry.unavailable(), why))
 
 
 def commands(text: str, limit: int = MAX_COMMANDS) -> tuple[list[str], reply.Reply | None]:
@@ -254,9 +254,8 @@ def score_stream(model: Model, name: str, source: IO[bytes], destination: IO[str
                             renames=renames, decimal=decimal)
     except BatchError as error:
         return reply.ScoredFile(name, error=str(error))
-    passed = tuple(f"{column} (did you mean {summary.suggestions[column]}?)" if column in summary.suggestions
-                   else column for column in summary.ignored_columns)
-    return reply.ScoredFile(name, summary.rows, summary.predicted, dict(summary.reasons), passed, result=results)
+    return reply.ScoredFile(name, summary.rows, summary.predicted, dict(summary.reasons), summary.ignored_columns,
+                            dict(summary.suggestions), result=results)
 
 
 def batch_reply(model: Model, scored: Sequence[reply.ScoredFile], files: Sequence[reply.File] = ()) -> reply.Reply:

@@ -140,6 +140,8 @@ class ModelInfo:
 class Models:
     models: tuple[ModelInfo, ...]
     unavailable: tuple[str, ...] = ()        # model files that did not load; the log says why
+    reasons: dict[str, str] = field(default_factory=dict)  # the operator's view only (a reason can hold a path):
+                                                            # every file that failed, with why, served or not
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class ScoredFile:
     predicted: int = 0
     reasons: dict[str, int] = field(default_factory=dict)   # why rows were not predicted: label -> count
     ignored_columns: tuple[str, ...] = ()
+    suggestions: dict[str, str] = field(default_factory=dict)  # an ignored column -> the field it may mean
     error: str | None = None                               # why the whole file was not scored
     result: str | None = None                              # name of the result CSV in Reply.files
 

@@ -14,7 +14,9 @@ One rule for `1,200`: a comma between groups of three digits is a thousands
 separator where it cannot separate values, that is in a CSV cell, which holds
 one value (`60,000` is 60000), and after a currency sign (`$1,200` is 1200).
 In a command the comma separates values, so `income=1,200` is an error whose
-hint says to write `income=1200` or `income=1.2k`.
+hint says to write `income=1200` or `income=1.2k`. The one exception is a file
+that writes decimals with a comma (European spreadsheets, `;` between cells):
+there `12,5` is 12.5 (scoring.csvfile finds out which a file uses).
 
 Cells have two extras of their own: an empty cell and `nan` (what spreadsheets
 and pandas write) are missing, and a yes/no field also takes `t`/`f` and `1`/`0`

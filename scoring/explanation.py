@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.base import is_classifier
 
 from scoring import pipeline
-from scoring.groups import as_fitted, column_owners
+from scoring.groups import column_owners
 
 BACKGROUND_ROWS = 100
 MIN_BACKGROUND_ROWS = 10
@@ -65,7 +65,7 @@ class Task:
         return column_owners(self.preprocessor, self.names, self.background)
 
     def transform(self, frame: pd.DataFrame) -> Any:
-        return pipeline.transform(self.preprocessor, as_fitted(self.model, frame))
+        return pipeline.transform(self.preprocessor, pipeline.as_fitted(self.model, frame))
 
 
 def explanation(scale: str, outputs: tuple[str, ...], base: Any, contributions: np.ndarray) -> Explanation:

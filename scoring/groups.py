@@ -23,6 +23,7 @@ from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
+from scoring import pipeline
 from scoring.infer import encoder_categories
 
 
@@ -40,17 +41,6 @@ def dense(matrix: Any) -> np.ndarray:
         raise Ungroupable(f"the transformed rows are not all numbers ({error})") from error
 
 
-def as_fitted(estimator: Any, frame: pd.DataFrame) -> Any:
-    """Rows in the form `estimator` was fitted on: a bare array for one fitted on arrays, else the DataFrame.
-
-    scikit-learn warns on every call that passes column names to an estimator
-    fitted without them; one fitted with them checks the names, so it keeps them.
-    """
-    if hasattr(estimator, "n_features_in_") and not hasattr(estimator, "feature_names_in_"):
-        return frame.to_numpy()
-    return frame
-
-
 def is_number(column: pd.Series) -> bool:
     """A numeric column that is not boolean."""
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
@@ -65,7 +55,7 @@ def column_owners(preprocessor: Any | None, feature_names: Sequence[str],
     """
     if preprocessor is None:
         return np.arange(len(feature_names))
-    base = dense(preprocessor.transform(as_fitted(preprocessor, background)))
+    base = dense(preprocessor.transform(pipeline.as_fitted(preprocessor, background)))
     depends = np.zeros((base.shape[1], len(feature_names)), dtype=bool)
     categories = encoder_categories(preprocessor)
     for j, name in enumerate(feature_names):
@@ -90,11 +80,11 @@ def _changed_by(preprocessor: Any, background: pd.DataFrame, name: str, known: l
     """Transformed columns that move when only column `name` changes."""
     probes = _probes(background[name], known)
     stacked = pd.concat([background.assign(**{name: p}) for p in probes], ignore_index=True)
-    transformed = dense(preprocessor.transform(as_fitted(preprocessor, stacked)))
+    transformed = dense(preprocessor.transform(pipeline.as_fitted(preprocessor, stacked)))
     changed = _differs(transformed, np.tile(base, (len(probes), 1)))
     for risky in _risky_probes(background[name]):
         try:
-            altered = as_fitted(preprocessor, background.assign(**{name: risky}))
+            altered = pipeline.as_fitted(preprocessor, background.assign(**{name: risky}))
             changed |= _differs(dense(preprocessor.transform(altered)), base)
         except Exception:  # noqa: BLE001 - a pipeline that rejects such values has no column for them
             pass

@@ -21,7 +21,8 @@ def global_importance(model: Model) -> tuple[str, tuple[tuple[str, float], ...]]
     if model.explainer is None or not len(model.background):
         return "", ()
     frame = model.background
-    explanation = model.explainer.explain(frame, pipeline.transform(model.preprocessor, frame))
+    explanation = model.explainer.explain(frame, pipeline.transform(model.preprocessor,
+                                                                     pipeline.as_fitted(model.estimator, frame)))
     magnitudes = np.abs(explanation.contributions)
     if model.is_classifier and len(model.labels) == 2:
         per_feature = magnitudes[:, :, model.labels.index(model.positive_label)].mean(axis=0)

@@ -18,6 +18,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
+from scoring import pipeline
 from scoring.card import ModelCard
 from scoring.schema import Feature, Kind, Schema, to_frame
 
@@ -152,7 +153,7 @@ def probe_row(schema: Schema, background: pd.DataFrame | None) -> dict[str, obje
 def _with_imputable(feature: Feature, model: Any, schema: Schema, probe: dict[str, object]) -> Feature:
     """Ask the model whether it copes with this feature missing (an imputer, or native NaN support)."""
     try:
-        model.predict(to_frame(schema, [{**probe, feature.name: None}]))
+        model.predict(pipeline.as_fitted(model, to_frame(schema, [{**probe, feature.name: None}])))
     except Exception:  # noqa: BLE001 - any failure means "cannot be left out"
         return feature
     return replace(feature, imputable=True)

@@ -23,6 +23,7 @@ import pandas as pd
 import shap
 from threadpoolctl import threadpool_limits
 
+from scoring import pipeline
 from scoring.explanation import (
     MIN_BACKGROUND_ROWS,
     SEED,
@@ -30,7 +31,7 @@ from scoring.explanation import (
     Task,
     explanation,
 )
-from scoring.groups import as_fitted, is_number
+from scoring.groups import is_number
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class PermutationShap:
     def _predictor(self, codec: _Codec) -> Callable[[np.ndarray], np.ndarray]:
         model = self._task.model
         predict = model.predict_proba if self._task.classifier else model.predict
-        return lambda matrix: predict(as_fitted(model, codec.decode(matrix)))
+        return lambda matrix: predict(pipeline.as_fitted(model, codec.decode(matrix)))
 
     def explain(self, raw: pd.DataFrame, transformed: Any) -> Explanation:
         raw = raw[self._task.names]

@@ -27,5 +27,16 @@ def transform(preprocessor: Any | None, frame: pd.DataFrame) -> Any:
     return frame if preprocessor is None else preprocessor.transform(frame)
 
 
+def as_fitted(estimator: Any, frame: pd.DataFrame) -> Any:
+    """Rows in the form `estimator` was fitted on: a bare array for one fitted on arrays, else the DataFrame.
+
+    scikit-learn warns on every call that passes column names to an estimator
+    fitted without them; one fitted with them checks the names, so it keeps them.
+    """
+    if hasattr(estimator, "n_features_in_") and not hasattr(estimator, "feature_names_in_"):
+        return frame.to_numpy()
+    return frame
+
+
 def is_classifier_model(model: Any) -> bool:
     return is_classifier(model) and hasattr(model, "predict_proba")

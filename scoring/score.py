@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scoring import pipeline
-from scoring.groups import as_fitted
 from scoring.model import Model
 from scoring.problems import ModelFailed, NoDrivers, Problem
 from scoring.schema import CoercedRow, to_frame
@@ -90,7 +89,7 @@ def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None) 
         return []
     frame = to_frame(model.schema, [c.values for _, _, c in batch])
     try:
-        transformed = pipeline.transform(model.preprocessor, as_fitted(model.estimator, frame))
+        transformed = pipeline.transform(model.preprocessor, pipeline.as_fitted(model.estimator, frame))
         outputs = model.final.predict_proba(transformed) if model.is_classifier else model.final.predict(transformed)
     except Exception:  # noqa: BLE001 - shown to the user as ModelFailed, logged in full here
         if len(batch) > 1:  # find the row the model chokes on; the others still score

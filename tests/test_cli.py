@@ -349,3 +349,9 @@ def test_the_score_progress_bar_counts_rows(demo_dir, tmp_path):
         scoring.kill()
         os.close(screen)
     assert re.search(r"in\.csv: 100%\|[^|]*\| 2\.50k/2\.50k \[[^]]* rows/s\]", bar), bar
+
+
+def test_ask_points_many_rows_at_predbot_score(predbot):
+    result = predbot("ask", "predict: " + "; ".join(f"age={20 + n}" for n in range(60)))
+    assert result.returncode == 1
+    assert "one message takes up to 50. Put the rows in a CSV file" in result.stdout and "`predbot score" in result.stdout

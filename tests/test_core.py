@@ -344,3 +344,9 @@ def test_driver_amounts_are_short_in_the_language_s_magnitudes():
     assert [amount(move, "target") for move in (12.345, -1234.5, 1234567.8, 0.0)] == ["+12.3", "-1230", "+1.23M", "+0"]
     assert amount(12345.6, "log-odds") == "+12.3k log-odds" and amount(0.272, "probability") == "+27.2 pts"
     assert abs_amount(2.5e7, "target") == "25M"
+
+
+def test_the_row_limit_found_after_parsing_names_the_terminal_s_tool_too(bot):
+    text = "predict: " + "; ".join(f"age={20 + n}" for n in range(51))      # 51 rows: past the parser, then refused
+    answer = bot.handle(text, reply.Sender("me", channel="terminal"))
+    assert answer.body.label == "too_many_rows" and "`predbot score FILE.csv`" in answer.body.message

@@ -124,7 +124,7 @@ def _(b: reply.Models) -> str:
         return "<p>No models are installed.</p>"
     rows = [[m.name + (" (default)" if m.default else ""), f"v{m.version}", m.kind, m.target, m.description]
             for m in b.models]
-    missing = f"<p>{escape(not_loaded(b.unavailable))}</p>" if b.unavailable else ""
+    missing = f"<p>{escape(not_loaded(b))}</p>" if b.unavailable else ""
     return (table(["model", "version", "kind", "predicts", "description"], rows) if rows else "") + missing
 
 

@@ -131,16 +131,20 @@ def batch_line(scored: reply.ScoredFile) -> str:
         reasons = ", ".join(f"{n} {label.replace('_', ' ')}" for label, n in scored.reasons.items())
         line += f"; {scored.rejected:,} not ({reasons}), see not_predicted_reason"
     if scored.ignored_columns:
-        line += f"; passed through: {listing(scored.ignored_columns)}"
+        line += f"; passed through: {listing([maybe(c, scored.suggestions.get(c)) for c in scored.ignored_columns])}"
     return line + (f". Results: {scored.result}" if scored.result else ".")
 
 
-def not_loaded(entries: tuple[str, ...]) -> str:
+def maybe(column: str, field: str | None) -> str:
+    return f"{column} (did you mean {field}?)" if field else column
+
+
+def not_loaded(models: reply.Models) -> str:
     """The model files that did not load. A chat gets their names, and why stays in the log, as a reason can hold
-    a path; the operator's `predbot models` gets 'name: reason' entries (bot.core.Bot.models), one to a line."""
-    if any(": " in entry for entry in entries):
-        return "\n".join(["Not loaded:", *(f"  {entry}" for entry in entries)])
-    return f"Not loaded: {listing(entries)} (the bot's owner can see why in the log)."
+    a path; the operator's `predbot models` gets each with its reason (bot.core.Bot.models), one to a line."""
+    if models.reasons:
+        return "\n".join(["Not loaded:", *(f"  {name}: {why}" for name, why in models.reasons.items())])
+    return f"Not loaded: {listing(models.unavailable)} (the bot's owner can see why in the log)."
 
 
 def plain_lines(r: reply.Reply) -> list[str]:
@@ -222,7 +226,7 @@ def _(b: reply.SchemaInfo) -> list[str]:
 
 @body_lines.register
 def _(b: reply.Models) -> list[str]:
-    if not b.models and not b.unavailable:
+    if not (b.models or b.unavailable or b.reasons):
         return ["No models are installed."]
     width = max((len(m.name) for m in b.models), default=0)
     lines = []
@@ -231,8 +235,8 @@ def _(b: reply.Models) -> list[str]:
         lines.append(f"  {m.name.ljust(width)}  v{m.version}  {m.kind}, predicts {m.target}{mark}")
         if m.description:
             lines.append(f"  {' ' * width}  {m.description}")
-    if b.unavailable:
-        lines.append(not_loaded(b.unavailable))
+    if b.unavailable or b.reasons:
+        lines.append(not_loaded(b))
     return lines
 
 

@@ -133,4 +133,4 @@ def test_a_file_sent_in_chat_gets_the_same_reading_and_names_columns_that_may_be
     answer = Bot(registry).handle("predict churn", Sender("U1"), attachments=[Attachment("kunden.csv", content)])
     [scored] = answer.body.files
     assert answer.status is Status.OK and (scored.rows, scored.predicted) == (1, 1)
-    assert scored.ignored_columns == ("Alter (Jahre)", "agee (did you mean age?)")
+    assert (scored.ignored_columns, scored.suggestions) == (("Alter (Jahre)", "agee"), {"agee": "age"})

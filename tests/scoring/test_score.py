@@ -154,7 +154,8 @@ def test_drivers_can_explain_a_class_other_than_the_predicted_one(iris):
     assert other.base_value + sum(d.contribution for d in other.drivers) == pytest.approx(logits[0][2], abs=1e-6)
 
 
-def test_a_model_fitted_on_arrays_scores_without_warnings_about_column_names(tmp_path, recwarn):
+def test_a_model_fitted_on_arrays_loads_scores_and_explains_without_warnings_about_column_names(tmp_path,
+                                                                                               recwarn):
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.pipeline import make_pipeline
@@ -171,11 +172,12 @@ def test_a_model_fitted_on_arrays_scores_without_warnings_about_column_names(tmp
               "neighbours": make_pipeline(StandardScaler(), KNeighborsClassifier()).fit(features, labels)}
     for name, estimator in fitted.items():
         write_model(tmp_path, name, estimator, frame, {})
+    recwarn.clear()
     models = {name: load_model(tmp_path, name) for name in fitted}
     assert {m.explainer.method for m in models.values()} == {"tree", "permutation"}
-    recwarn.clear()
     for name, model in models.items():
         [result] = score(model, [{"a": 1.0, "b": 2.0, "c": 3.0}])
         assert result.ok and result.drivers, name
+        assert model.importance[1], name           # `explain NAME`: global drivers over the background
         assert result.probabilities["1"] == pytest.approx(fitted[name].predict_proba([[1.0, 2.0, 3.0]])[0][1])
     assert [str(w.message) for w in recwarn] == []
