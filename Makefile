@@ -23,13 +23,16 @@ test: $(STAMP) tools
 stress: $(STAMP) tools
 	$(BIN)/python -m pytest -m stress -p no:cacheprovider -s $(PYTEST_ARGS)
 
-# The mail tests drive the server with swaks and make a TLS certificate with openssl.
+# The mail tests drive the server with swaks and make a TLS certificate with openssl; the store's tests start
+# their own PostgreSQL server, whose programs Debian keeps off PATH, in /usr/lib/postgresql/<version>/bin.
 tools:
-	@missing=$$(for t in $(TOOLS); do command -v $$t >/dev/null || echo $$t; done); \
+	@missing=$$(for t in $(TOOLS); do command -v $$t >/dev/null || echo $$t; done; \
+	    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo postgresql); \
 	if [ -n "$$missing" ]; then \
-	    echo "installing $$missing (Debian packages)"; \
+	    echo "installing" $$missing "(Debian packages)"; \
 	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	    $$SUDO apt-get update -qq && \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 bench: $(STAMP)

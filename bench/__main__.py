@@ -1,6 +1,6 @@
 """`python -m bench` (or `make bench`): every benchmark, one after the other."""
 
-from bench import cli_bench, mail_bench, reply_bench, scoring_bench, slack_bench
+from bench import cli_bench, mail_bench, reply_bench, scoring_bench, slack_bench, store_bench
 
 print("== predbot --help ==")
 cli_bench.main([])
@@ -12,3 +12,5 @@ print("\n== slack /predict ==")
 slack_bench.main([])
 print("\n== email ==")
 mail_bench.main([])
+print("\n== store ==")
+store_bench.main([])

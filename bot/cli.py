@@ -1,8 +1,9 @@
-"""The `predbot` command: chat, ask, score, models, schema, serve.
+"""The `predbot` command: chat, ask, score, models, schema, serve, export.
 
 Building the parser imports nothing heavy (no scikit-learn, no Slack, no
-SMTP), so `predbot --help` answers at once; each command imports what it
-needs when it runs.
+SMTP, no SQLAlchemy), so `predbot --help` answers at once; each command
+imports what it needs when it runs. The commands that answer (chat, ask,
+serve) and export open the store once, and close it when they end.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import logging
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,10 @@ from bot.config import Config, ConfigError, add_serve_arguments, add_terminal_ar
 if TYPE_CHECKING:
     from bot.core import Bot
     from bot.reply import Reply
+    from bot.store import Store
+
+REMEMBERING = ("chat", "ask", "serve", "export")     # the commands that open the store
+EXPORTS = (".csv", ".parquet")
 
 
 class Version(argparse.Action):
@@ -72,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-chat", action="store_true", help="no terminal chat even on a terminal")
     add_serve_arguments(serve)
     add_terminal_arguments(serve)
+    export = command("export", "write the recorded predictions, one line per row, to a CSV or Parquet file")
+    export.add_argument("-o", "--output", type=export_path, required=True, metavar="FILE.csv|FILE.parquet",
+                        help="where to write them (replaced only once complete)")
+    export.add_argument("--since", type=since, metavar="DATE",
+                        help="only predictions from DATE on: 2026-12-01, or 2026-12-01T09:30 (UTC unless it says)")
+    export.add_argument("--model", metavar="NAME", help="only this model's predictions (default: every model's)")
     return top
 
 
@@ -81,6 +93,21 @@ def column_field(text: str) -> tuple[str, str]:
     if not column.strip() or not field.strip():
         raise argparse.ArgumentTypeError(f"expected COLUMN=FIELD, like 'Years=age', not {text!r}")
     return column.strip(), field.strip()
+
+
+def export_path(text: str) -> Path:
+    if not text.lower().endswith(EXPORTS):
+        raise argparse.ArgumentTypeError(f"expected a file ending in .csv or .parquet, not {text!r}")
+    return Path(text)
+
+
+def since(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-12-01 or 2026-12-01T09:30, not {text!r}") \
+            from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,7 +130,17 @@ def run(args: argparse.Namespace, config: Config) -> int:
     logging.basicConfig(level=logging.DEBUG if config.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("mail.log").setLevel(logging.DEBUG if config.verbose else logging.WARNING)  # aiosmtpd
-    bot = load(config)
+    store = connect_store(config) if args.command in REMEMBERING else None
+    try:
+        if args.command == "export":
+            return export(store, args)
+        return answer(args, config, load(config, store))
+    finally:
+        if store is not None:
+            store.close()       # writes what is still queued (`serve` has closed it already, as it stopped)
+
+
+def answer(args: argparse.Namespace, config: Config, bot: Bot) -> int:
     match args.command:
         case "chat":
             from bot.terminal import chat
@@ -112,7 +149,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         case "ask":
             from bot.reply import Sender
 
-            return show(bot.handle(args.text, Sender(config.user, channel="terminal")), args.json)
+            return show(bot.handle(args.text, Sender.terminal(config.user)), args.json)
         case "models":
             show(bot.models(reasons=True), False)     # a terminal's `predbot models` is the operator's view
             return 0 if bot.registry.models() else 1
@@ -132,7 +169,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     return 2
 
 
-def load(config: Config) -> Bot:
+def load(config: Config, store: Store | None = None) -> Bot:
     """The Bot over the configured models: the one load at start (`serve` reloads from a watcher, never on a
     request)."""
     from bot.core import Bot
@@ -140,7 +177,32 @@ def load(config: Config) -> Bot:
 
     registry = Registry(config.models_dir(), default=config.default_model, require_pins=config.require_pins)
     registry.refresh()
-    return Bot(registry)
+    return Bot(registry, store=store)
+
+
+def connect_store(config: Config) -> Store:
+    """The store, its schema migrated; a URL that cannot work is a ConfigError (one line, exit 2)."""
+    from bot.store import open_store
+
+    return open_store(config.store)
+
+
+def export(store: Store, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.store.export import export_file
+    from bot.store.writer import describe
+
+    try:
+        lines = export_file(store, args.output, args.since, args.model)
+    except OSError as error:
+        print(f"predbot: {args.output} could not be written: {error.strerror or error}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        print(f"predbot: the store could not be read: {describe(error)}", file=sys.stderr)
+        return 1
+    print(f"{lines:,} rows exported to {args.output}")
+    return 0
 
 
 def show(reply: Reply, as_json: bool) -> int:

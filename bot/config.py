@@ -9,9 +9,10 @@ Slack refuses); `cli.main` prints it as one line and exits with status 2.
 
 Each channel gets its own section: `mail`, `slack` (None without
 SLACK_BOT_TOKEN), and the terminal chat's `history` and `user`; `budget` is
-the scoring pool's. The store and the HTTP API get their sections here when
-they come. A command's operands (`ask`'s text, `score`'s file, `--json`,
-`--no-chat`) are not settings: `cli` reads them from the parsed arguments.
+the scoring pool's; `store` is the URL of predbot's memory (bot.store opens
+it). The HTTP API gets its section here when it comes. A command's operands
+(`ask`'s text, `score`'s file, `--json`, `--no-chat`, `export`'s `--since`)
+are not settings: `cli` reads them from the parsed arguments.
 
 `predbot --help` imports this module, so it imports nothing heavy: the
 sections are plain data.
@@ -55,10 +56,11 @@ class Config:
     default_model: str | None       # None: the one whose card says `default: true`
     require_pins: bool
     verbose: bool
-    data: Path                      # where predbot keeps its files: the mail spool and outbox by default
+    data: Path                      # where predbot keeps its files: the mail spool and outbox, the store by default
     demo_cache: Path
     history: Path                   # the terminal chat's line history
     user: str                       # who the terminal chat's messages come from
+    store: str                      # SQLAlchemy URL of the store: SQLite (the default, under data) or PostgreSQL
     budget: Budget
     mail: mail.Settings
     slack: slack.Settings | None
@@ -77,6 +79,7 @@ class Config:
                    demo_cache=given.setting("cache", "PREDBOT_CACHE", Path, cache_home / "predbot"),
                    history=given.setting("history", "PREDBOT_HISTORY", Path, Path.home() / ".predbot_history"),
                    user=given.setting("user", "USER", str, "terminal"),
+                   store=given.setting("store", "PREDBOT_STORE_URL", str, f"sqlite:///{data / 'predbot.db'}"),
                    budget=Budget(**given.flags(seconds="answer_seconds", file_seconds="file_seconds",
                                                threads="scoring_threads")),
                    mail=mail_section(given, data), slack=slack_section(given))
@@ -174,7 +177,10 @@ def global_options(default: Any = None) -> argparse.ArgumentParser:
         help="load only model files whose card pins them (`sha256:` in NAME.yaml); the log gives the digest to add")
     add("-v", "--verbose", action="store_true", default=default, help="log debug details to stderr")
     add("--data", type=Path, metavar="DIR", default=default,
-        help="where predbot keeps its files, the mail spool and outbox [$PREDBOT_DATA] (default var)")
+        help="where predbot keeps its files: the mail spool and outbox, the store [$PREDBOT_DATA] (default var)")
+    add("--store", metavar="URL", default=default,
+        help="where predictions and feedback are kept: sqlite:///FILE or postgresql://USER@HOST/DATABASE "
+             "[$PREDBOT_STORE_URL] (default sqlite:///DATA/predbot.db)")
     add("--cache", type=Path, metavar="DIR", default=default,
         help="where the demo models are built [$PREDBOT_CACHE] (default $XDG_CACHE_HOME/predbot, ~/.cache/predbot)")
     return options

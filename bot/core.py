@@ -4,21 +4,24 @@
 the text, looks up the model the command names (once), scores, and builds a
 channel-neutral Reply. Problems come back as Reply values with a message for
 people; an unexpected failure is logged with its traceback and answered with
-a short apology. `commands` splits a Slack or terminal message into the
-commands `handle` answers one at a time.
+a short apology. With a store, every answer that has a prediction id is
+recorded there, with how long each stage took, and `history`, `show` and
+`feedback` read it back (bot.memory). `commands` splits a Slack or terminal
+message into the commands `handle` answers one at a time.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import parser
-from bot import reply
+from bot import memory, reply
 from bot.help import help_text
 from bot.present import example_command, field_reply, row_reply, whatif_body
 from scoring.batch import BatchError, score_csv
@@ -28,6 +31,9 @@ from scoring.problems import DuplicateFeature, Problem
 from scoring.registry import Registry
 from scoring.score import score
 
+if TYPE_CHECKING:
+    from bot.store import Store
+
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 50
@@ -35,12 +41,14 @@ MAX_COMMANDS = 10                   # commands answered from one message; mail's
 MAX_FILE_BYTES = 20 * 1024 * 1024   # files sent in chat; `predbot score` has no limit
 MAX_FILE_ROWS = 200_000
 TOP_K = 3
+ANYONE = reply.Sender("")           # a sender not known, for callers that name none
 
 
 class Bot:
-    def __init__(self, registry: Registry, max_rows: int = MAX_ROWS) -> None:
+    def __init__(self, registry: Registry, max_rows: int = MAX_ROWS, store: Store | None = None) -> None:
         self.registry = registry
         self.max_rows = max_rows
+        self.store = store              # None: nothing is remembered, and `history` says so
 
     def handle(self, text: str, sender: reply.Sender | None = None,
                attachments: Sequence[reply.Attachment] = (),
@@ -53,37 +61,47 @@ class Bot:
         try:
             if attachments:
                 return self.score_files(text, attachments, progress, deadline)
-            return self._handle(text, sender.channel if sender else "")
+            return self._handle(text, sender or ANYONE)
         except Exception:  # noqa: BLE001 - the user gets an apology, the log gets the traceback
             log.exception("unexpected failure answering %r", text[:200])
             return reply.Reply.apology()
 
-    def _handle(self, text: str, channel: str = "") -> reply.Reply:
-        if too_big := self.oversized(text, channel):
+    def _handle(self, text: str, sender: reply.Sender) -> reply.Reply:
+        """The answer to one command, recorded in the store when it has a prediction id, with the seconds each
+        stage took: reading the command, answering it (scoring, mostly) and the whole."""
+        started = time.perf_counter()
+        if too_big := self.oversized(text, sender.channel):
             return too_big
         command = parser.parse(text)
+        parsed = time.perf_counter()
         if isinstance(command, parser.ParseError):
             return parse_error(command)
-        return self.respond(command, text, channel)
+        answered = self.respond(command, text, sender)
+        done = time.perf_counter()
+        timings = {"parse": parsed - started, "score": done - parsed, "total": done - started}
+        if self.store is not None and (kept := memory.entry(answered, sender, text, timings)):
+            self.store.record(kept)
+        return answered
 
-    def respond(self, command: parser.Command, text: str = "", channel: str = "") -> reply.Reply:
-        """The answer to a parsed command; the model it names is looked up once, here. `channel` is the sender's
-        (see `more_rows`)."""
+    def respond(self, command: parser.Command, text: str = "", sender: reply.Sender = ANYONE) -> reply.Reply:
+        """The answer to a parsed command; the model it names is looked up once, here."""
         match command:
             case parser.Models():
                 return self.models()
             case parser.Help():
                 return reply.Reply(reply.Status.OK, reply.Help(help_text(command.topic, self.registry)))
+            case parser.History() | parser.Show() | parser.Feedback():
+                return memory.recall(self.store, command, sender, self.registry.names())
         model = self.model(command.model)
         if isinstance(model, reply.Reply):
             return model
         match command:
             case parser.Predict():
-                return self.predict(model, command, text, channel)
+                return self.predict(model, command, text, sender.channel)
             case parser.WhatIf():
                 return self.whatif(model, command)
             case parser.Explain():
-                return explain(model)
+                return explain(model, memory.live(self.store, model.name))
             case parser.Schema():
                 return self.describe(model)
         raise TypeError(f"no handler for {command!r}")
@@ -179,8 +197,8 @@ class Bot:
         a path; `reasons` is for the operator's `predbot models`: why each file failed, including one whose older
         version keeps serving."""
         default = self.registry.default_name
-        infos = tuple(reply.ModelInfo(m.name, m.version, m.kind, m.target, m.card.description,
-                                      m.name == default) for m in self.registry.models())
+        infos = tuple(reply.ModelInfo(m.name, m.version, m.kind, m.target, m.card.description, m.name == default,
+                                      memory.live(self.store, m.name)) for m in self.registry.models())
         why = self.registry.failures() if reasons else {}
         return reply.Reply(reply.Status.OK, reply.Models(infos, self.registry.unavailable(), why))
 
@@ -205,12 +223,14 @@ def look_up(registry: Registry, name: str | None) -> Model | reply.Reply:
     return reply.Reply.refused(found.message, found.label) if isinstance(found, Problem) else found
 
 
-def explain(model: Model) -> reply.Reply:
+def explain(model: Model, live: tuple[reply.LiveAccuracy, ...] = ()) -> reply.Reply:
+    """The model's global drivers, and how it has done since people said what really happened (`live`)."""
     scale, importances = model.importance
     if not importances:
         return reply.Reply.refused(f"{model.name} has no background sample, so its global drivers are unknown.",
                                    "no_background", model)
-    body = reply.Importances(tuple(reply.Importance(f, v) for f, v in importances), scale, len(model.background))
+    body = reply.Importances(tuple(reply.Importance(f, v) for f, v in importances), scale, len(model.background),
+                             live)
     return answer(reply.Status.OK, body, model, with_id=False)
 
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from bot import reply
-from parser.values import quote, read
+from parser import literal
 from scoring.compare import Comparison
 from scoring.model import Model
 from scoring.problems import number_text, shorten, typed
 from scoring.schema import Feature, Kind
 from scoring.score import Driver, RowResult
 
-PLAIN_WORD = re.compile(r"^[A-Za-z][\w.\-]*$")
 VALUE_CHARS = 100       # longer than any category or example value, short enough to never be a wall of text
 
 
@@ -24,8 +22,7 @@ def value_text(value: object) -> str:
         return number_text(value)
     if not isinstance(value, str):
         return shorten(typed(value), VALUE_CHARS)
-    text = shorten(value, VALUE_CHARS)
-    return text if PLAIN_WORD.match(text) and read(text) == text else quote(text)     # `yes` and `na` are not words
+    return literal(shorten(value, VALUE_CHARS))     # `yes` and `na` in quotes, as bare they are not words
 
 
 def inputs_text(row: Mapping[str, object]) -> str:

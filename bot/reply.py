@@ -3,14 +3,16 @@
 Every channel turns its platform event into `Incoming` and renders a `Reply`;
 nothing Slack-, SMTP- or terminal-shaped passes into `bot.core`. A Reply is
 plain data with one body per kind of answer, so `asdict` gives the JSON the
-terminal's `--json` prints.
+terminal's `--json` prints, and `Reply.from_dict` reads it back (the store
+keeps answers that way, for `show ID`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, get_args, get_origin, get_type_hints
 
 APOLOGY = ("Sorry, something went wrong on our side while answering that. "
            "The bot's owner can find the details in the log.")
@@ -25,9 +27,21 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Sender:
-    id: str
+    """Who asked, and where: enough to answer them, and to find what they asked again (bot.memory)."""
+
+    id: str                     # Slack user id, mail address, terminal user
     name: str = ""
-    channel: str = ""
+    channel: str = ""           # where answers go: "terminal", "email", or a Slack channel id (D... for a DM)
+    medium: str = ""            # "slack", "email" or "terminal"; "" when not known
+    workspace: str = ""         # the Slack team id; the bot's mail domain
+    conversation: str = ""      # who else sees the answers: a Slack channel id, the mail thread's first
+                                # Message-ID, "terminal"
+    thread: str = ""            # the Slack thread_ts answers go to, if any
+
+    @classmethod
+    def terminal(cls, user: str) -> Sender:
+        """Someone at predbot's own terminal (`predbot chat`, `predbot ask`)."""
+        return cls(user, channel="terminal", medium="terminal", conversation="terminal")
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,16 @@ class WhatIf:
 
 
 @dataclass(frozen=True)
+class LiveAccuracy:
+    """How a model version has done on the predictions people said the real outcome of (`feedback`)."""
+
+    version: str
+    count: int                               # predictions with feedback
+    accuracy: float | None = None            # classifiers: the share that were right
+    mean_absolute_error: float | None = None  # regressors
+
+
+@dataclass(frozen=True)
 class Importance:
     feature: str
     mean_abs: float
@@ -105,6 +129,7 @@ class Importances:
     importances: tuple[Importance, ...]
     scale: str
     rows: int                                # background rows the averages are taken over
+    live: tuple[LiveAccuracy, ...] = ()      # newest version first
 
 
 @dataclass(frozen=True)
@@ -134,6 +159,7 @@ class ModelInfo:
     target: str
     description: str
     default: bool = False
+    live: tuple[LiveAccuracy, ...] = ()      # newest version first
 
 
 @dataclass(frozen=True)
@@ -183,13 +209,58 @@ class Unanswered:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    row: int                                 # counted from 1
+    actual: str                              # what it really was, by the latest feedback
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """An answer the store kept: `show ID` shows one, `history` a line of each."""
+
+    prediction_id: str
+    at: str                                  # when it was asked: ISO 8601, UTC
+    asked: str                               # the command as it was written
+    model: str
+    version: str
+    answer: Prediction | WhatIf
+    outcomes: tuple[Outcome, ...] = ()
+
+
+@dataclass(frozen=True)
+class History:
+    """The sender's own last predictions, newest first."""
+
+    past: tuple[Remembered, ...]
+    model: str | None = None                 # only this model's
+    asked: int = 10                          # how many were asked for
+    most: int = 50                           # how many `history` lists at most
+
+
+@dataclass(frozen=True)
+class Noted:
+    """Feedback kept: what a row of a prediction really was, beside what the model said."""
+
+    prediction_id: str
+    row: int                                 # counted from 1
+    rows: int                                # in the prediction
+    actual: str
+    predicted: str
+    right: bool | None = None                # classifiers
+    off_by: float | None = None              # regressors: actual - predicted
+    live: LiveAccuracy | None = None         # the model version's, this feedback included
+
+
+@dataclass(frozen=True)
 class File:
     filename: str
     content: bytes
     content_type: str = "text/csv"
 
 
-Body = Prediction | WhatIf | Importances | SchemaInfo | Models | Batch | Help | Unanswered
+Body = (Prediction | WhatIf | Importances | SchemaInfo | Models | Batch | Help | Unanswered | History | Remembered
+        | Noted)
+BODIES = {kind.__name__.lower(): kind for kind in get_args(Body)}     # by the `type` that to_dict gives each
 
 
 class Versioned(Protocol):
@@ -239,3 +310,23 @@ class Reply:
         data["files"] = [{"filename": f.filename, "content_type": f.content_type, "bytes": len(f.content)}
                          for f in self.files]
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reply:
+        """`to_dict` backwards, for an answer kept as JSON. Its files are not kept (to_dict only names them)."""
+        body = dict(data["body"])
+        return cls(Status(data["status"]), built(BODIES[body.pop("type")], body), data.get("model"),
+                   data.get("version"), data.get("prediction_id"))
+
+
+def built(kind: Any, data: Any) -> Any:
+    """JSON data as `kind`, by its type hints: a dataclass (from a dict), a tuple of them (from a list), or plain
+    data as it is. A choice of dataclasses (Remembered.answer) is not named in JSON, so it cannot be read back."""
+    if is_dataclass(kind):
+        hints = get_type_hints(kind)
+        return kind(**{f.name: built(hints[f.name], data[f.name]) for f in fields(kind) if f.name in data})
+    if get_origin(kind) is tuple:
+        return tuple(built(get_args(kind)[0], item) for item in data)
+    if any(is_dataclass(choice) for choice in get_args(kind)):
+        raise TypeError(f"JSON does not say which of {kind} this is")
+    return data

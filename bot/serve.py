@@ -7,7 +7,8 @@ which run and where, and what would turn on the others. A watcher reloads
 model files that change. All
 channels share one Answerer: one pool of scoring threads and one time budget
 per answer. Ctrl-C or SIGTERM stops them all within STOP_SECONDS; what was
-half done waits in the spool.
+half done waits in the spool. Then the store writes what the answers
+recorded, within STORE_SECONDS (what it cannot write, it logs).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STOP_SECONDS = 7.0          # for every channel to stop, side by side; SIGTERM to exit stays under 10 s
+STORE_SECONDS = 2.0         # then for the store to write what is queued: 9 s in all
 SLACK_OFF = ("set SLACK_BOT_TOKEN, with SLACK_APP_TOKEN for Socket Mode or SLACK_SIGNING_SECRET for HTTP mode "
              "(README: Slack)")
 
@@ -63,6 +65,8 @@ async def serve(bot: Bot, config: Config, chat: bool = True) -> int:
         watcher.stop(timeout=1.0)
         await stop_all(services)
         answerer.close()
+        if bot.store is not None:
+            bot.store.close(STORE_SECONDS)
     return 0
 
 

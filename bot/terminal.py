@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import shutil
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -14,6 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from bot.core import Bot, batch_reply, commands, look_up, score_stream
+from bot.files import replaced
 from bot.render.text import render
 from bot.reply import Reply, ScoredFile, Sender
 from scoring.model import Model
@@ -25,7 +23,7 @@ if TYPE_CHECKING:
 
 GREETING = """predbot: ask me for predictions. Try:
   {example}
-  models · schema · explain · help       (Ctrl-D or `quit` to leave)"""
+  models · schema · explain · history · help       (Ctrl-D or `quit` to leave)"""
 
 
 def chat(bot: Bot, as_json: bool = False, *, history: Path, user: str) -> int:
@@ -34,7 +32,7 @@ def chat(bot: Bot, as_json: bool = False, *, history: Path, user: str) -> int:
     interactive = sys.stdin.isatty()
     if interactive:
         _enable_history(history)
-    sender = Sender(id=user, channel="terminal")
+    sender = Sender.terminal(user)
     if not as_json:
         print(GREETING.format(example=greeting_example(bot)))
     while True:
@@ -160,35 +158,14 @@ def count_lines(path: Path) -> int | None:
 
 
 def replacing(output: Path, write: Callable[[IO[str]], ScoredFile]) -> ScoredFile:
-    """What `write` makes of a new file beside `output`, renamed over `output` only if it scored.
-
-    The new file is removed on any failure, Ctrl-C included. A pipe or device
-    (`-o /dev/null`) is written directly: there is nothing to keep.
-    """
-    target = output.resolve()       # through a symbolic link, so that the link stays and its file is replaced
+    """What `write` makes of a new file beside `output`, renamed over `output` only if it scored (bot.files).
+    A pipe or device (`-o /dev/null`) is written directly: there is nothing to keep."""
+    target = output.resolve()
     if target.exists() and not target.is_file():
         with target.open("w", newline="", encoding="utf-8") as destination:
             return write(destination)
-    temporary, destination = new_file_beside(target)
-    try:
-        with destination:
+    with replaced(target) as new:
+        with new.path.open("w", newline="", encoding="utf-8") as destination:
             scored = write(destination)
-        if scored.error is None:
-            if target.exists():
-                shutil.copymode(target, temporary)
-            os.replace(temporary, target)
-        return scored
-    finally:
-        temporary.unlink(missing_ok=True)       # gone already once renamed
-
-
-def new_file_beside(target: Path) -> tuple[Path, IO[str]]:
-    """A new, empty file in `target`'s directory, so that renaming it over `target` is atomic. It gets the
-    permissions `open` gives a new file (0666 less the umask), not tempfile's 0600."""
-    while True:
-        path = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        return path, os.fdopen(descriptor, "w", newline="", encoding="utf-8")
+        new.keep = scored.error is None
+    return scored

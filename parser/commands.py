@@ -98,7 +98,30 @@ class Help:
     topic_span: Span | None = _optional_span()
 
 
-Command = Predict | WhatIf | Explain | Schema | Models | Help
+@dataclass(frozen=True)
+class History:
+    """`history [N] [MODEL]`: the sender's own last predictions; None where the command leaves it to the bot."""
+
+    count: int | None
+    model: str | None
+    model_span: Span | None = _optional_span()
+
+
+@dataclass(frozen=True)
+class Show:
+    prediction_id: str                       # lower case, as replies write it
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a prediction's row really was; without `actual`, a question of how to say it."""
+
+    prediction_id: str
+    row: int = 1                             # counted from 1, as replies number rows
+    actual: Value | None = None
+
+
+Command = Predict | WhatIf | Explain | Schema | Models | Help | History | Show | Feedback
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,12 @@ COMMANDS: tuple[CommandDoc, ...] = (
                "A model's fields, their types and an example", "schema churn"),
     CommandDoc("models", "models",
                "The models you can ask", "models"),
+    CommandDoc("history", "history [N] [MODEL]",
+               "Your own last N predictions (10 unless N; at most 50)", "history 5 churn"),
+    CommandDoc("show", "show ID",
+               "One prediction again, by the id its reply ends with", "show 3f2a9c0d1e4b"),
+    CommandDoc("feedback", "feedback ID [row=N] actual=VALUE",
+               "What really happened, for the model's live accuracy", "feedback 3f2a9c0d1e4b actual=churns"),
     CommandDoc("help", "help [TOPIC]",
                "How to ask; `help values` for how to write values", "help predict"),
 )

@@ -40,9 +40,16 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "whatif_changes": ("whatif: age=45 ->", "whatif: age=45 -> 50", "whatif: age=45 -> income"),
     "arrow_needs_whatif": ("predict: age=45 -> age=50", "age=45 -> age=50", "predict iris: 5, 6 -> a=1",
                            "5, 6 -> a=1"),
+    "prediction_id": ("show", "show:", "show abc", "show 123", "show: 5", "feedback", "feedback:", "feedback abc",
+                      "feedback 123", "feedback: x"),
+    "feedback_actual": ("feedback 0123456789ab churns", "feedback 0123456789ab 5", "feedback 0123456789ab, churns",
+                        "feedback 0123456789ab row=2 churns", "feedback 0123456789ab row=2, 5"),
 }
 EXAMPLE = "predict: age=45, income=60000"
-VERBS = ("predict", "whatif", "explain", "schema", "fields", "models", "help")
+VERBS = ("predict", "whatif", "explain", "schema", "fields", "models", "help", "history", "show", "feedback")
+# Verbs a typo is guessed to be; not `show`, a letter away from too many words (how, shop, snow) to guess
+GUESSED = tuple(verb for verb in VERBS if verb != "show")
+ID_EXAMPLE = "3f2a9c0d1e4b"
 LEADING_WORD = re.compile(r"\s*([^\W\d_][\w-]*)")
 KEY_USE = re.compile(r"[^\S\n]*=")
 QUOTES = "\"'“‘"
@@ -108,6 +115,13 @@ LABELS: dict[str, Label] = {
     "arrow_needs_whatif": Label(
         lambda s: "the end of the line",
         lambda s: f"'->' compares a row with changes to it; start with whatif: `{s.as_whatif()}`"),
+    "prediction_id": Label(
+        lambda s: "a prediction id: the 12 letters and digits after `id` at the end of a reply",
+        lambda s: f"Copy it from the reply: `{s.verb} {ID_EXAMPLE}`. `history` lists your predictions with theirs."),
+    "feedback_actual": Label(
+        lambda s: "actual= and what it really was",
+        lambda s: (f"Say what it really was after actual=: `feedback {s.prediction_id or ID_EXAMPLE} actual=churns`, "
+                   "with row=2 before it for a prediction's second row.")),
     "unclosed_quote": Label(
         lambda s: f"a closing {s.closing_quote} for the text that starts here",
         lambda s: f"Close the quote: `{s.close_quote()}`"),
@@ -137,6 +151,8 @@ def from_lark(text: str, problem: UnexpectedInput, parser: Lark) -> ParseError:
     if unquoted := _unquoted(text, problem, spot.pos, parser):
         return unquoted
     if isinstance(problem, UnexpectedCharacters):
+        if "PREDICTION_ID" in problem.allowed:          # a mistyped id reads as nothing at all
+            return error("prediction_id", spot)
         return _syntax(spot, problem, f"I can't read '{spot.chunk}' here.")
     label = _by_state(problem).match_examples(
         lambda example: _parse_example(parser, example), EXAMPLES, token_type_match_fallback=True, use_accepts=True)
@@ -219,7 +235,7 @@ def misspelt_verb(text: str, command: Command | None) -> ParseError | None:
 def _closest_verb(word: str) -> str | None:
     if word in VERBS or word == "what-if":
         return None
-    guesses = difflib.get_close_matches(word, VERBS, n=1, cutoff=0.7)
+    guesses = difflib.get_close_matches(word, GUESSED, n=1, cutoff=0.7)
     return guesses[0] if guesses and abs(len(guesses[0]) - len(word)) <= 1 else None
 
 

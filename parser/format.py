@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from parser import values
-from parser.commands import Command, Explain, Help, Models, Pair, Predict, Row, Schema, WhatIf
+from parser.commands import (Command, Explain, Feedback, Help, History, Models, Pair, Predict, Row, Schema, Show,
+                             Value, WhatIf)
 from parser.grammar import terminal
 
-KEY = terminal("KEY")
+KEY, WORD = terminal("KEY"), terminal("WORD")
 
 
 def to_text(command: Command) -> str:
@@ -25,6 +26,13 @@ def to_text(command: Command) -> str:
             return "models"
         case Help(topic):
             return "help" + (f" {topic}" if topic else "")
+        case History(count, model):
+            return " ".join(["history", *([str(count)] if count is not None else []), *([model] if model else [])])
+        case Show(prediction_id):
+            return f"show {prediction_id}"
+        case Feedback(prediction_id, row, actual):
+            return " ".join([f"feedback {prediction_id}", *([f"row={row}"] if row != 1 else []),
+                             *([f"actual={actual.raw}"] if actual else [])])
     raise TypeError(f"not a command: {command!r}")
 
 
@@ -48,3 +56,19 @@ def bare_key(name: str) -> bool:
     digits, `_` and `-` (so `od280/od315`, `sepal.length` and a key of six words need quotes)."""
     found = KEY.match(name + "=")
     return found is not None and found.end() == len(name)
+
+
+def literal(text: str) -> str:
+    """Text as a value that reads back as itself: bare when it is a word (`churns`), else quoted (`"two year"`,
+    and `"yes"`, `"1"`, which bare would read as yes/no and a number)."""
+    return text if WORD.fullmatch(text) and values.read(text) == text else values.quote(text)
+
+
+def feedback_text(prediction_id: str, row: int = 1, actual: str | float | None = None) -> str:
+    """The command that says what row `row` (from 1) of a prediction really was (a class, or a number); without
+    `actual`, the one that asks how to say it."""
+    if actual is None:
+        return to_text(Feedback(prediction_id, row))
+    if isinstance(actual, str):
+        return to_text(Feedback(prediction_id, row, Value("string", literal(actual), actual)))
+    return to_text(Feedback(prediction_id, row, Value("number", values.written(actual), actual)))

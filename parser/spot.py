@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parser.grammar import terminal
 from parser.values import CURLY_QUOTES, THOUSANDS, quote, with_magnitude
 
 WORD = re.compile(r"[\w-]+")
@@ -13,6 +14,8 @@ VALUE_AHEAD = re.compile(r"[^\S\n]+[^\s=:,;]")
 WHATIF = re.compile(r"\s*what[^\S\n]*(?:-[^\S\n]*)?if", re.IGNORECASE)   # as linear as grammar.lark's WHATIF
 PREDICT = re.compile(r"\s*predict\b", re.IGNORECASE)
 SUFFIXED = re.compile(r"[\w%]")     # 1,200k or 1,200%, which have a magnitude of their own
+PREDICTION_ID = terminal("PREDICTION_ID")
+LEADING_WORD = re.compile(r"\s*([^\W\d_]+)")
 EXAMPLE_ROW = "age=45, income=60000"
 CONTEXT = 50  # characters of a long line shown on each side of the caret
 
@@ -78,6 +81,18 @@ class Spot:
             return None
         numbers = THOUSANDS.finditer(self.text, self._line_start, self._line_end)
         return next((match for match in numbers if match.start() < self.pos < match.end()), None)
+
+    @property
+    def verb(self) -> str:
+        """The message's first word, in lower case: `show` of `Show: 12`."""
+        match = LEADING_WORD.match(self.text)
+        return match.group(1).lower() if match else ""
+
+    @property
+    def prediction_id(self) -> str:
+        """The prediction id the message holds, in lower case; "" when it holds none."""
+        found = PREDICTION_ID.search(self.text)
+        return found.group().lower() if found else ""
 
     def ungrouped(self) -> list[str]:
         """The spot's line with its grouped number written without commas: plainly, and with a magnitude."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from lark import Token, Transformer, v_args
 
 from parser import values as decode
-from parser.commands import Explain, Help, Models, Pair, Predict, Row, Schema, Span, Value, WhatIf
+from parser.commands import (Explain, Feedback, Help, History, Models, Pair, Predict, Row, Schema, Show, Span, Value,
+                             WhatIf)
 
 
 def span(token: Token) -> Span:
@@ -50,6 +51,21 @@ class ToCommand(Transformer):
 
     def help(self, _verb: Token, topic: Token | None) -> Help:
         return Help(text(topic), topic_span=optional_span(topic))
+
+    def history(self, _verb: Token, count: Token | None, model: Token | None) -> History:
+        return History(None if count is None else int(count), text(model), model_span=optional_span(model))
+
+    def show(self, _verb: Token, prediction_id: Token) -> Show:
+        return Show(prediction_id.lower())
+
+    def feedback(self, _verb: Token, prediction_id: Token, row: int | None, actual: Value | None) -> Feedback:
+        return Feedback(prediction_id.lower(), 1 if row is None else row, actual)
+
+    def row_number(self, _key: Token, number: Token) -> int:
+        return int(number)
+
+    def outcome(self, _key: Token, value: Value) -> Value:
+        return value
 
     def model(self, name: Token) -> Token:
         return name

@@ -13,6 +13,16 @@ from scoring.demo import demo_models_dir
 from scoring.registry import Registry
 
 
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where every predbot a test starts keeps its files (the store, the spool), unless the test says otherwise:
+    never the checkout's var/."""
+    data = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PREDBOT_DATA", str(data))
+        yield data
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return demo_models_dir(tmp_path_factory.mktemp("cache"))
@@ -60,3 +70,19 @@ def gated(registry: Registry) -> Iterator[GatedBot]:
     bot = GatedBot(registry)
     yield bot
     bot.gate.set()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server on loopback for the whole run, started here (tests/doubles/postgres.py): the
+    SQLAlchemy URL of a database on it. Where PostgreSQL is not installed the tests that need it fail, saying how."""
+    from contextlib import ExitStack
+
+    from tests.doubles.postgres import PostgresMissing, running_postgres
+
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(running_postgres())
+        except PostgresMissing as missing:
+            pytest.fail(str(missing))
+        yield url

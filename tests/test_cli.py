@@ -20,8 +20,8 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def predbot(demo_dir):
-    env = {**os.environ, "PREDBOT_CACHE": str(demo_dir.parent)}
+def predbot(demo_dir, tmp_path_factory):
+    env = {**os.environ, "PREDBOT_CACHE": str(demo_dir.parent), "PREDBOT_DATA": str(tmp_path_factory.mktemp("data"))}
 
     def run(*args: str, stdin: str = "", **more_env: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, env={**env, **more_env},
@@ -121,7 +121,7 @@ def test_chat_json_prints_one_object_per_line(predbot):
 
 
 HEAVY = ("sklearn", "shap", "pandas", "numpy", "scipy", "slack_bolt", "slack_sdk", "aiohttp", "aiosmtpd", "lark",
-         "bot.core", "bot.serve")
+         "sqlalchemy", "alembic", "psycopg", "pyarrow", "bot.core", "bot.serve", "bot.store")
 
 
 def test_help_imports_nothing_heavy():
@@ -355,3 +355,73 @@ def test_ask_points_many_rows_at_predbot_score(predbot):
     result = predbot("ask", "predict: " + "; ".join(f"age={20 + n}" for n in range(60)))
     assert result.returncode == 1
     assert "one message takes up to 50. Put the rows in a CSV file" in result.stdout and "`predbot score" in result.stdout
+
+
+# --- the store: what the answering commands remember, and `predbot export` ------------------------------------
+
+
+def test_ask_is_remembered_in_the_data_directory_and_export_writes_it(predbot, tmp_path):
+    data = tmp_path / "data"
+    asked = predbot("ask", "--json", "predict: age=45, income=60000", "--data", str(data))
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    out = tmp_path / "out.csv"
+    exported = predbot("export", "-o", str(out), "--data", str(data), "--model", "churn", "--since", "2020-01-01")
+    assert (exported.returncode, exported.stdout) == (0, f"1 rows exported to {out}\n"), exported.stderr
+    [line] = list(csv.DictReader(out.open()))
+    assert (line["prediction_id"], line["sender"], line["channel"]) == (answer["prediction_id"], "terminal", "terminal")
+    assert line["prediction"] == answer["body"]["rows"][0]["prediction"] and (data / "predbot.db").is_file()
+    later = predbot("export", "-o", str(out), "--data", str(data), "--since", "2999-01-01T00:00+00:00")
+    assert later.stdout == f"0 rows exported to {out}\n" and list(csv.DictReader(out.open())) == []
+
+
+def test_export_to_parquet_from_a_postgresql_store_named_by_its_variable(predbot, postgres_url, tmp_path):
+    import pyarrow.parquet as pq
+
+    from tests.doubles.postgres import fresh_database
+
+    with fresh_database(postgres_url) as url:
+        asked = predbot("ask", "--json", "predict diabetes: age=50, bmi=30", PREDBOT_STORE_URL=url)
+        assert asked.returncode == 0, asked.stderr
+        out = tmp_path / "out.parquet"
+        exported = predbot("export", "-o", str(out), PREDBOT_STORE_URL=url)
+        assert exported.returncode == 0, exported.stderr
+    [line] = pq.read_table(out).to_pylist()
+    assert (line["prediction_id"], line["model"]) == (json.loads(asked.stdout)["prediction_id"], "diabetes")
+    assert line["value"] == pytest.approx(json.loads(asked.stdout)["body"]["rows"][0]["value"])
+
+
+@pytest.mark.parametrize("url", ["mysql://db/predbot", "postgresql://predbot@127.0.0.1:{port}/predbot"])
+def test_a_store_that_cannot_work_is_one_line_and_exit_two(predbot, url):
+    from tests.doubles.postgres import free_port
+
+    url = url.format(port=free_port())
+    for result in (predbot("ask", "models", "--store", url), predbot("export", "-o", "x.csv", PREDBOT_STORE_URL=url)):
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr.startswith(f"predbot: the store {url} ") and result.stderr.count("\n") == 1
+        assert result.stderr.endswith(" (--store, $PREDBOT_STORE_URL)\n")
+
+
+@pytest.mark.parametrize(("argv", "error"), [(["-o", "out.xlsx"], "expected a file ending in .csv or .parquet"),
+                                             (["-o", "out.csv", "--since", "yesterday"], "expected a date like"),
+                                             ([], "the following arguments are required: -o/--output")])
+def test_export_refuses_a_file_or_date_it_cannot_use(predbot, argv, error):
+    result = predbot("export", *argv)
+    assert result.returncode == 2 and "usage: predbot export" in result.stderr and error in result.stderr
+
+
+
+def test_chat_remembers_a_prediction_lists_it_and_takes_feedback_on_it_the_next_time(predbot, tmp_path):
+    data = str(tmp_path / "data")
+    first = predbot("chat", "--data", data, stdin="predict iris: 5.1, 3.5, 1.4, 0.2\nhistory\n")
+    assert first.returncode == 0, first.stderr
+    [prediction_id] = re.findall(r"· id ([0-9a-f]{12})\]", first.stdout)
+    assert re.search(rf"^  {prediction_id}  \S+ \S+ UTC  iris  5.1, 3.5, 1.4, 0.2 -> setosa \(", first.stdout,
+                     re.MULTILINE)
+    again = predbot("chat", "--data", data, stdin=f"feedback {prediction_id} actual=setosa\nshow {prediction_id}\n"
+                                                  "feedback 0123456789ab actual=setosa\nmodels\n")
+    assert again.returncode == 0, again.stderr
+    assert f"Noted: {prediction_id} was setosa; predicted setosa, so it was right." in again.stdout
+    assert "Asked " in again.stdout and "Feedback: really setosa" in again.stdout
+    assert "I have no prediction with id 0123456789ab." in again.stdout
+    assert re.search(r"^ +Live accuracy: v\w+ 100% right \(1 of 1 with feedback\)$", again.stdout, re.MULTILINE)

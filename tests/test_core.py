@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 
 import pytest
@@ -350,3 +351,175 @@ def test_the_row_limit_found_after_parsing_names_the_terminal_s_tool_too(bot):
     text = "predict: " + "; ".join(f"age={20 + n}" for n in range(51))      # 51 rows: past the parser, then refused
     answer = bot.handle(text, reply.Sender("me", channel="terminal"))
     assert answer.body.label == "too_many_rows" and "`predbot score FILE.csv`" in answer.body.message
+
+
+# --- Predictions remembered: recording, history, show, feedback (bot.memory) ---------------------------------
+
+ANN = reply.Sender("ann@example.com", "Ann", "email", "email", "example.com", "<thread-1@example.com>")
+BO_IN_THREAD = reply.Sender("bo@example.com", "Bo", "email", "email", "example.com", "<thread-1@example.com>")
+BO_ELSEWHERE = reply.Sender("bo@example.com", "Bo", "email", "email", "example.com", "<thread-2@example.com>")
+
+
+@pytest.fixture
+def store(tmp_path):
+    from bot.store import open_store
+
+    opened = open_store(f"sqlite:///{tmp_path}/s.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def remembering(registry, store) -> Bot:
+    return Bot(registry, store=store)
+
+
+def said(bot, text, sender=ANN) -> reply.Reply:
+    answer = bot.handle(text, sender)
+    assert render(answer)
+    return answer
+
+
+def test_every_prediction_is_recorded_with_who_where_what_and_how_long(remembering, store):
+    answer = said(remembering, "predict: age=45, income=60000; age=30, income=sixty")
+    assert store.flush()
+    kept = store.prediction(answer.prediction_id).entry
+    assert (kept.channel, kept.workspace, kept.conversation, kept.thread, kept.sender) == (
+        "email", "example.com", "<thread-1@example.com>", "", "ann@example.com")
+    assert (kept.text, kept.model, kept.version, kept.kind) == (
+        "predict: age=45, income=60000; age=30, income=sixty", "churn", answer.version, "prediction")
+    first, second = kept.rows
+    assert (first.index, first.inputs, first.prediction) == (0, "age=45, income=60000", answer.body.rows[0].prediction)
+    assert set(first.probabilities) == {"stays", "churns"} and len(first.drivers) == 3 and first.base_value
+    assert first.drivers_for == "churns" and first.warnings and first.reason is None
+    assert (second.prediction, second.reason) == (None, "income expects a number, got 'sixty'.")
+    assert set(kept.timings) == {"parse", "score", "total"}
+    assert 0 < kept.timings["parse"] < kept.timings["total"] and 0 < kept.timings["score"] < kept.timings["total"]
+    assert reply.Reply.from_dict(kept.reply) == answer
+
+
+def test_whatifs_are_recorded_and_answers_without_an_id_are_not(remembering, store):
+    whatif = said(remembering, "whatif: age=45, income=60000 -> income=80000")
+    for text in ("explain churn", "models", "predict: age==45", "predict chrun: age=45", "help"):
+        assert said(remembering, text).prediction_id is None
+    assert store.flush()
+    kept = store.prediction(whatif.prediction_id).entry
+    assert kept.kind == "whatif" and [row.inputs for row in kept.rows] == [
+        whatif.body.before.inputs, whatif.body.after.inputs]
+    assert [found.entry.prediction_id for found in store.history(ANN.id)] == [whatif.prediction_id]
+
+
+def test_history_lists_your_own_predictions_newest_first_with_their_ids(remembering):
+    ids = [said(remembering, f"predict: age={age}, income=60000").prediction_id for age in (30, 40, 50)]
+    iris = said(remembering, "predict iris: 5.1, 3.5, 1.4, 0.2").prediction_id
+    said(remembering, "predict: age=60", BO_IN_THREAD)
+    answer = said(remembering, "history")
+    assert answer.ok and [p.prediction_id for p in answer.body.past] == [iris, *reversed(ids)]
+    lines = render(answer).splitlines()
+    assert lines[0] == "Your last 4 predictions, newest first:"
+    assert lines[1].startswith(f"  {iris}  ") and " iris  5.1, 3.5, 1.4, 0.2 -> setosa (" in lines[1]
+    assert [p.prediction_id for p in said(remembering, "history 2 CHURN").body.past] == [ids[2], ids[1]]
+    first_line = render(said(remembering, "history 5 iris")).splitlines()[0]
+    assert first_line == "Your last prediction with iris, newest first:"
+
+
+def test_history_says_how_many_it_lists_at_most_and_when_there_is_nothing(remembering):
+    said(remembering, "predict: age=30")
+    assert render(said(remembering, "history 80")).splitlines()[:2] == [
+        "You asked for 80; `history` lists up to 50.", "Your last prediction, newest first:"]
+    assert said(remembering, "history 0").body.label == "no_count"
+    assert said(remembering, "history", BO_IN_THREAD).body.past == ()
+    assert "You have no predictions yet;" in render(said(remembering, "history", BO_IN_THREAD))
+
+
+def test_show_gives_the_answer_again_to_its_asker_and_its_thread_not_elsewhere(remembering):
+    answer = said(remembering, "predict: age=45, income=60000")
+    for sender in (ANN, BO_IN_THREAD):
+        again = said(remembering, f"show {answer.prediction_id}", sender)
+        assert again.ok and again.body.answer == answer.body and again.body.asked == "predict: age=45, income=60000"
+        assert (again.model, again.version, again.prediction_id) == (answer.model, answer.version,
+                                                                      answer.prediction_id)
+        shown = render(again)
+        assert shown.startswith("Asked 20") and render(answer) in shown
+    refused = said(remembering, f"show {answer.prediction_id}", BO_ELSEWHERE)
+    assert refused.status is Status.REFUSED and refused.body.label == "not_yours"
+    assert "age=45" not in render(refused)
+    unknown = said(remembering, "show 0123456789ab")
+    assert unknown.body.message == ("I have no prediction with id 0123456789ab. `history` lists yours, with their "
+                                    "ids.")
+
+
+def test_feedback_keeps_the_class_as_the_model_spells_it_and_live_accuracy_follows(remembering, store):
+    first = said(remembering, "predict: age=45, income=60000, contract=month-to-month, support_calls=4")
+    second = said(remembering, 'predict: age=30, income=90k, contract="two year"')
+    predicted = first.body.rows[0].prediction
+    other = "stays" if predicted == "churns" else "churns"
+    noted = said(remembering, f"feedback {first.prediction_id} actual={predicted.upper()}")
+    assert noted.ok and noted.body.actual == predicted and noted.body.right is True
+    assert render(noted).splitlines()[0] == (f"Noted: {first.prediction_id} was {predicted}; predicted {predicted}, "
+                                             "so it was right.")
+    wrong = said(remembering, f"feedback {second.prediction_id} row=1 actual={other}", BO_IN_THREAD)
+    assert wrong.body.right is (other == second.body.rows[0].prediction)
+    assert [(row, actual, who) for row, actual, who, _ in store.prediction(first.prediction_id).feedback] == [
+        (0, predicted, ANN.id)]
+    [live] = said(remembering, "models").body.models[0].live
+    assert (live.version, live.count, live.accuracy) == (first.version, 2, (1 + wrong.body.right) / 2)
+    assert f"Live accuracy: v{first.version} " in render(said(remembering, "explain churn"))
+    assert said(remembering, "explain iris").body.live == ()
+    shown = render(said(remembering, f"show {first.prediction_id}"))
+    assert f"Feedback: really {predicted}" in shown
+    assert f"[really {predicted}]" in render(said(remembering, "history"))
+
+
+def test_a_regressor_takes_a_number_and_says_how_far_off_it_was(remembering):
+    answer = said(remembering, "predict diabetes: age=0.03, bmi=0.06")
+    value = answer.body.rows[0].value
+    noted = said(remembering, f"feedback {answer.prediction_id} actual={value + 10:.6f}")
+    assert noted.ok and noted.body.off_by == pytest.approx(10)
+    [live] = said(remembering, "models").body.models[1].live
+    assert live.mean_absolute_error == pytest.approx(10) and "off by 10 on average (1 with feedback)" in render(
+        said(remembering, "explain diabetes"))
+    words = said(remembering, f"feedback {answer.prediction_id} actual=lots")
+    assert words.body.label == "not_a_number"
+    assert ask_fixes(remembering, words)
+
+
+def ask_fixes(bot, refusal) -> bool:
+    """The command a refusal shows is one the bot takes."""
+    [command] = re.findall(r"`([^`]+)`", refusal.body.message)
+    return said(bot, command).ok
+
+
+@pytest.mark.parametrize(("text", "label", "words"), [
+    ("feedback {id} actual=maybe", "unknown_class", "maybe is not a class of churn, which predicts stays, churns"),
+    ("feedback {id} actual=?", "no_actual", "Say what it really was (stays, churns):"),
+    ("feedback {id}", "no_actual", "Say what it really was (stays, churns): `feedback {id} actual="),
+    ("feedback {id} row=2 actual=stays", "bad_feedback", "Prediction {id} has one row; there is no row 2."),
+    ("feedback {whatif} actual=stays", "bad_feedback", "{whatif} is a what-if"),
+    ("feedback {id} actual=stays", "not_yours", "was asked by someone else, somewhere else"),
+    ("feedback 0123456789ab actual=stays", "unknown_id", "I have no prediction with id 0123456789ab."),
+])
+def test_feedback_that_cannot_be_kept_is_refused_saying_why(remembering, store, text, label, words):
+    ids = {"id": said(remembering, "predict: age=45").prediction_id,
+           "whatif": said(remembering, "whatif: age=45 -> age=50").prediction_id}
+    refusal = said(remembering, text.format(**ids), BO_ELSEWHERE if label == "not_yours" else ANN)
+    assert refusal.status is Status.REFUSED and refusal.body.label == label
+    assert words.format(**ids) in refusal.body.message
+    assert store.prediction(ids["id"]).feedback == ()
+    if label in ("unknown_class", "no_actual"):
+        assert ask_fixes(remembering, refusal)
+
+
+def test_feedback_on_a_row_that_was_not_predicted_is_refused(remembering):
+    answer = said(remembering, "predict: age=45; age=old")
+    refusal = said(remembering, f"feedback {answer.prediction_id} row=2 actual=stays")
+    assert refusal.body.label == "bad_feedback"
+    assert refusal.body.message == (f"Row 2 of {answer.prediction_id} was not predicted, so there is nothing to "
+                                    "compare with what happened. (age expects a whole number, got 'old'.)")
+
+
+@pytest.mark.parametrize("text", ["history", "show 0123456789ab", "feedback 0123456789ab actual=stays"])
+def test_without_a_store_predbot_says_it_keeps_no_history(bot, text):
+    refusal = ask(bot, text)
+    assert refusal.status is Status.REFUSED and refusal.body.label == "no_memory"
+    assert refusal.body.message.startswith("predbot keeps no history here")

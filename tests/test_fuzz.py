@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -211,19 +212,32 @@ def replies() -> st.SearchStrategy[reply.Reply]:
                       st.booleans())
     scored = st.builds(reply.ScoredFile, words, st.integers(0, 10**6), st.integers(0, 10**6),
                        st.dictionaries(words, st.integers(0, 10**6), max_size=5),
-                       st.lists(words, max_size=200).map(tuple), st.none() | words, st.none() | words)
+                       st.lists(words, max_size=200).map(tuple), error=st.none() | words, result=st.none() | words)
+    whatif = st.builds(reply.WhatIf, row, row,
+                       st.lists(st.builds(reply.Change, words, words, words), max_size=5).map(tuple),
+                       st.lists(driver, max_size=12).map(tuple), scale, words)
+    live = st.lists(st.builds(reply.LiveAccuracy, words, st.integers(0, 10**6), st.none() | share,
+                              st.none() | amount), max_size=4).map(tuple)
+    at = st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat)
+    remembered = st.builds(reply.Remembered, words, at, words, words, words,
+                           st.builds(reply.Prediction, st.lists(row, max_size=4).map(tuple), scale) | whatif,
+                           st.lists(st.builds(reply.Outcome, st.integers(1, 60), words), max_size=4).map(tuple))
     body = st.one_of(
         st.builds(reply.Prediction, st.lists(row, max_size=60).map(tuple), scale),
-        st.builds(reply.WhatIf, row, row, st.lists(st.builds(reply.Change, words, words, words), max_size=5).map(tuple),
-                  st.lists(driver, max_size=12).map(tuple), scale, words),
+        whatif,
         st.builds(reply.Importances, st.lists(st.builds(reply.Importance, words, share), max_size=40).map(tuple),
-                  scale, st.integers(0, 10**6)),
+                  scale, st.integers(0, 10**6), live),
         st.builds(reply.SchemaInfo, st.lists(field, max_size=40).map(tuple), words, words, words),
-        st.builds(reply.Models, st.lists(st.builds(reply.ModelInfo, words, words, words, words, words, st.booleans()),
-                                         max_size=30).map(tuple)),
+        st.builds(reply.Models, st.lists(st.builds(reply.ModelInfo, words, words, words, words, words, st.booleans(),
+                                                   live), max_size=30).map(tuple)),
         st.builds(reply.Batch, st.lists(scored, max_size=5).map(tuple)),
         st.builds(reply.Help, said),
-        st.builds(reply.Unanswered, said, words, words, words))
+        st.builds(reply.Unanswered, said, words, words, words),
+        st.builds(reply.History, st.lists(remembered, max_size=50).map(tuple), st.none() | words,
+                  st.integers(1, 10**4)),
+        remembered,
+        st.builds(reply.Noted, words, st.integers(1, 60), st.integers(1, 60), words, words, st.none() | st.booleans(),
+                  st.none() | amount, st.none() | live.map(lambda lives: lives[0] if lives else None)))
     return st.builds(reply.Reply, st.sampled_from(list(reply.Status)), body, st.none() | words, st.none() | words,
                      st.none() | words)
 

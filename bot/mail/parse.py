@@ -28,7 +28,7 @@ MAX_PARTS = 100              # MIME parts in one mail
 MAX_DEPTH = 10               # multiparts within multiparts (a forwarded mail in a reply is about 5)
 MAX_TEXT_CHARS = 100_000     # of the body, read for commands: ten commands of 8,192 characters fit
 MAX_HTML_CHARS = 1_000_000   # of an HTML body, turned into text
-MAX_REFERENCES = 20          # ids kept from References (RFC 5322 lets a reply trim the oldest)
+MAX_REFERENCES = 20          # ids kept from References: the thread's first (it names the thread) and the latest
 MAX_FILENAME_CHARS = 100
 
 LINE_BREAK = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")     # what str.splitlines splits on
@@ -84,7 +84,7 @@ def parse(raw: bytes, mail_from: str = "", headers_only: bool = False) -> Mail:
         reply_to=reply_to,
         subject=text(first(values, "subject")),
         message_id=" ".join(readable(first(values, "message-id")).split()),
-        references=tuple(MESSAGE_ID.findall(first(values, "references")))[-MAX_REFERENCES:],
+        references=kept(MESSAGE_ID.findall(first(values, "references"))),
         headers={key: tuple(" ".join(readable(v[:MAX_HEADER_CHARS]).split()) for v in vs)
                  for key, vs in values.items()},
         content_types=tuple(part.get_content_type() for part in message.walk()),
@@ -234,3 +234,11 @@ def csv_files(message: Message, body: Message | None) -> list[Attachment]:
         if part.get_content_type() in CSV_TYPES or filename.lower().endswith(".csv"):
             files.append(Attachment(filename or "attachment.csv", part.get_payload(decode=True) or b"", "text/csv"))
     return files
+
+
+def kept(references: list[str]) -> tuple[str, ...]:
+    """The thread's first Message-ID, which the store knows the conversation by, and the latest ones (RFC 5322
+    lets a reply trim References, but from the middle, keeping the first)."""
+    if len(references) <= MAX_REFERENCES:
+        return tuple(references)
+    return (references[0], *references[-(MAX_REFERENCES - 1):])

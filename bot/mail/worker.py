@@ -114,7 +114,7 @@ class Worker:
         job = await self.thread.run(lambda: self.read(path))
         if job is None:
             return False
-        answers, notes = await self.answers(job.mail, job.blocks)
+        answers, notes = await self.answers(job.mail, job.blocks, sender_of(job))
         await self.thread.run(lambda: self.reply(job, answers, notes))
         return True
 
@@ -137,11 +137,10 @@ class Worker:
         self.spool.queue_reply(job.key, envelope, message)
         self.spool.done(job.path)
 
-    async def answers(self, mail: Mail, blocks: list[str]) -> tuple[list[Answer], list[str]]:
+    async def answers(self, mail: Mail, blocks: list[str], sender: Sender) -> tuple[list[Answer], list[str]]:
         """One answer per command (up to the limit), one for the attached files; help when there is nothing."""
         if mail.problem:
             return [], [mail.problem]
-        sender = Sender(mail.answer_to, mail.name, "email")
         answers, notes = [], []
         if mail.attachments:
             # `predict churn` alone (a Predict with no rows) names the model for the files; within the length
@@ -180,3 +179,12 @@ class Worker:
         log.error("answering spooled mail %s failed %d times; it is set aside in failed/%s", path.name,
                   MAX_ATTEMPTS, ", and its sender told" if queued else "")
         return queued
+
+
+def sender_of(job: Job) -> Sender:
+    """Who the answers go to, at the bot's domain (the address the mail came to), in the mail's thread: the first
+    Message-ID its References name, else its own, as a mail starts a thread."""
+    mail = job.mail
+    thread = mail.references[0] if mail.references else mail.thread_id or ""
+    domain = job.envelope.rcpt_tos[0].rpartition("@")[2].lower()
+    return Sender(mail.answer_to, mail.name, "email", medium="email", workspace=domain, conversation=thread)

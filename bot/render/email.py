@@ -14,8 +14,10 @@ from functools import singledispatch
 from html import escape
 
 from bot import reply
-from bot.render.words import (abs_amount, amount, batch_line, driver_phrase, echoed, explained, footer, headline,
-                              not_loaded, percent, plain_lines, scale_note, whatif_change, whatif_parts)
+from bot.render.words import (NEXT_STEPS, abs_amount, amount, answered_briefly, asked_briefly, asked_line, batch_line,
+                              driver_phrase, echoed, explained, feedback_line, footer, headline, history_intro,
+                              live_line, live_text, not_loaded, noted_lines, outcomes_text, percent, plain_lines,
+                              rows_of, scale_note, when, whatif_change, whatif_parts)
 
 SIGN_OFF = "predbot · send `help` for the commands"
 STYLE = ("body{font-family:sans-serif;line-height:1.4}pre{background:#f4f4f4;padding:6px}"
@@ -105,7 +107,8 @@ def _(b: reply.WhatIf) -> str:
 def _(b: reply.Importances) -> str:
     intro = f"What drives this model (mean |SHAP| over {b.rows} background rows, {scale_note(b.scale)}):"
     rows = [[i.feature, abs_amount(i.mean_abs, b.scale)] for i in b.importances]
-    return f"<p>{escape(intro)}</p>{table(['field', 'mean effect'], rows)}"
+    live = f"<p>{escape(live_line(b.live))}</p>" if b.live else ""
+    return f"<p>{escape(intro)}</p>{table(['field', 'mean effect'], rows)}{live}"
 
 
 @body.register
@@ -122,10 +125,12 @@ def _(b: reply.SchemaInfo) -> str:
 def _(b: reply.Models) -> str:
     if not b.models and not b.unavailable:
         return "<p>No models are installed.</p>"
-    rows = [[m.name + (" (default)" if m.default else ""), f"v{m.version}", m.kind, m.target, m.description]
-            for m in b.models]
+    live = any(m.live for m in b.models)     # a column of its own only once some model has had feedback
+    rows = [[m.name + (" (default)" if m.default else ""), f"v{m.version}", m.kind, m.target, m.description,
+             *([live_text(m.live[0]) if m.live else ""] if live else [])] for m in b.models]
     missing = f"<p>{escape(not_loaded(b))}</p>" if b.unavailable else ""
-    return (table(["model", "version", "kind", "predicts", "description"], rows) if rows else "") + missing
+    head = ["model", "version", "kind", "predicts", "description", *(["live accuracy"] if live else [])]
+    return (table(head, rows) if rows else "") + missing
 
 
 @body.register
@@ -146,3 +151,26 @@ def _(b: reply.Unanswered) -> str:
     if b.hint:
         parts.append(f"<p>{escape(b.hint)}</p>")
     return "".join(parts)
+
+
+@body.register
+def _(b: reply.History) -> str:
+    intro = "".join(f"<p>{escape(line)}</p>" for line in history_intro(b))
+    if not b.past:
+        return intro
+    rows = [[p.prediction_id, when(p.at), p.model, asked_briefly(p.answer), answered_briefly(p.answer),
+             outcomes_text(p.outcomes, rows_of(p.answer))] for p in b.past]
+    return (intro + table(["id", "asked", "model", "inputs", "answer", "feedback"], rows)
+            + f'<p class="foot">{escape(NEXT_STEPS)}</p>')
+
+
+@body.register
+def _(b: reply.Remembered) -> str:
+    feedback = feedback_line(b)
+    return (f'<p class="asked">{escape(asked_line(b))}</p>{body(b.answer)}'
+            + (f"<p>{escape(feedback)}</p>" if feedback else ""))
+
+
+@body.register
+def _(b: reply.Noted) -> str:
+    return "".join(f"<p>{escape(line)}</p>" for line in noted_lines(b))

@@ -14,8 +14,11 @@ from functools import singledispatch
 from typing import Any
 
 from bot import reply
-from bot.render.words import (amount, bar, batch_line, body_lines, driver_phrase, echoed, explained, footer, headline,
-                              percent, scale_note, whatif_change, whatif_parts)
+from bot.render.words import (NEXT_STEPS, amount, answered_briefly, asked_briefly, asked_line, bar, batch_line,
+                              body_lines, driver_phrase, echoed, explained, feedback_line, footer, headline,
+                              history_intro, noted_lines, outcomes_text, percent, rows_of, scale_note, when,
+                              whatif_change, whatif_parts)
+from parser import feedback_text
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -27,6 +30,7 @@ MAX_FIELDS = 10
 MAX_BUTTON_VALUE = 2000
 DETAILED_ROWS = 3            # more rows than this are listed one line each
 SHARE_ACTION = "share"
+RIGHT_ACTION, WRONG_ACTION = "feedback_right", "feedback_wrong"     # the ✓ and ✗ under a prediction
 USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 BAR = str.maketrans("#.", "█░")
 
@@ -38,7 +42,7 @@ def escape(value: object) -> str:
 
 def render(r: reply.Reply, *, share: str | None = None, shared_by: str | None = None) -> Message:
     """The message for a reply. `share` is the command a Share button re-runs; `shared_by` a user ID."""
-    tail = []
+    tail = [buttons] if (buttons := feedback_buttons(r)) else []
     if foot := footer(r):
         tail.append(context(escape(foot)))
     if shared_by:
@@ -149,6 +153,31 @@ def _(b: reply.Batch) -> list[Block]:
 
 
 @body.register
+def _(b: reply.History) -> list[Block]:
+    lines = [escape(line) for line in history_intro(b)] + [history_line(past) for past in b.past]
+    return paragraphs(lines) + ([context(escape(NEXT_STEPS))] if b.past else [])
+
+
+def history_line(past: reply.Remembered) -> str:
+    really = outcomes_text(past.outcomes, rows_of(past.answer))
+    return (f"`{escape(past.prediction_id)}` {escape(when(past.at))} · {escape(past.model)} · "
+            f"{escape(asked_briefly(past.answer))} → *{escape(answered_briefly(past.answer))}*"
+            + (f" ({escape(really)})" if really else ""))
+
+
+@body.register
+def _(b: reply.Remembered) -> list[Block]:
+    feedback = feedback_line(b)
+    return [context(escape(asked_line(b))), *body(b.answer), *([context(escape(feedback))] if feedback else [])]
+
+
+@body.register
+def _(b: reply.Noted) -> list[Block]:
+    first, *rest = noted_lines(b)
+    return [section(escape(first)), *(context(escape(line)) for line in rest)]
+
+
+@body.register
 def _(b: reply.Unanswered) -> list[Block]:
     blocks = [section(escape(b.message))]
     if b.caret:
@@ -172,9 +201,28 @@ def context(mrkdwn: str) -> Block:
 
 
 def share_button(command: str) -> Block:
-    return {"type": "actions", "block_id": SHARE_ACTION, "elements": [
-        {"type": "button", "action_id": SHARE_ACTION, "value": command,
-         "text": {"type": "plain_text", "text": "Share in channel"}}]}
+    return {"type": "actions", "block_id": SHARE_ACTION,
+            "elements": [button(SHARE_ACTION, "Share in channel", command)]}
+
+
+def feedback_buttons(r: reply.Reply) -> Block | None:
+    """✓ and ✗ under a one-row prediction of a class, each holding the command it stands for: ✓ says the class
+    predicted is what really happened, ✗ asks what did (bot.slack.app runs it for whoever clicks)."""
+    answer = r.body.answer if isinstance(r.body, reply.Remembered) else r.body
+    if not (r.prediction_id and isinstance(answer, reply.Prediction) and len(answer.rows) == 1):
+        return None
+    [row] = answer.rows
+    if not row.ok or row.prediction is None or row.value is not None:       # nothing predicted, or a number
+        return None
+    right = feedback_text(r.prediction_id, 1, row.prediction)
+    if len(right) > MAX_BUTTON_VALUE:
+        return None
+    return {"type": "actions", "block_id": "feedback", "elements": [
+        button(RIGHT_ACTION, "✓ Right", right), button(WRONG_ACTION, "✗ Wrong", feedback_text(r.prediction_id))]}
+
+
+def button(action: str, text: str, value: str) -> dict[str, Any]:
+    return {"type": "button", "action_id": action, "value": value, "text": {"type": "plain_text", "text": text}}
 
 
 def mention(user: str) -> str:

@@ -7,6 +7,7 @@ blocks; so each renderer imports this module and none imports another.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import singledispatch
 
 from bot import reply
@@ -15,6 +16,9 @@ from scoring.problems import listing, shorten
 
 ECHO_CHARS = 300        # a row echoed back is cut here: its start says which row it was
 NAME_CHARS = 100        # file names are cut here
+BRIEF_CHARS = 60        # what was asked and answered, on one line of `history`
+LIVE_VERSIONS = 3       # a model's versions whose live accuracy `models` shows
+NEXT_STEPS = "`show ID` shows one again; `feedback ID actual=VALUE` says what really happened."
 
 
 def percent(probability: float) -> str:
@@ -147,6 +151,87 @@ def not_loaded(models: reply.Models) -> str:
     return f"Not loaded: {listing(models.unavailable)} (the bot's owner can see why in the log)."
 
 
+def when(at: str) -> str:
+    """'2025-12-02 08:15 UTC' from the ISO 8601 time a remembered answer keeps."""
+    return datetime.fromisoformat(at).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def live_text(live: reply.LiveAccuracy) -> str:
+    """'78% right (7 of 9 with feedback)', or a regressor's mean absolute error."""
+    if live.accuracy is not None:
+        return f"{percent(live.accuracy)} right ({round(live.accuracy * live.count)} of {live.count} with feedback)"
+    if live.mean_absolute_error is not None:
+        return f"off by {written(live.mean_absolute_error, 3)} on average ({live.count} with feedback)"
+    return f"{live.count} with feedback"
+
+
+def live_line(lives: tuple[reply.LiveAccuracy, ...]) -> str:
+    """'Live accuracy: v84d96f5ecf 78% right (7 of 9 with feedback); v0a1b2c3d4e ...', newest version first."""
+    return "Live accuracy: " + "; ".join(f"v{live.version} {live_text(live)}" for live in lives[:LIVE_VERSIONS])
+
+
+def brief(text: str) -> str:
+    return text if len(text) <= BRIEF_CHARS else text[:BRIEF_CHARS - 1] + "…"
+
+
+def asked_briefly(answer: reply.Prediction | reply.WhatIf) -> str:
+    """The rows asked about, or a what-if's row and changes, cut to fit one line."""
+    if isinstance(answer, reply.WhatIf):
+        changes = ", ".join(f"{c.feature}={c.after}" for c in answer.changes)
+        return brief(f"{answer.before.inputs}, what if {changes}" if changes else answer.before.inputs)
+    return brief("; ".join(row.inputs for row in answer.rows))
+
+
+def answered_briefly(answer: reply.Prediction | reply.WhatIf) -> str:
+    """'churns (76% confident)', '3 rows: churns, stays, stays', or a what-if's 'stays, then churns'."""
+    if isinstance(answer, reply.WhatIf):
+        before, after = (row.prediction or "not predicted" for row in (answer.before, answer.after))
+        return brief(f"{before}, then {after}")
+    if len(answer.rows) == 1:
+        return brief(headline(answer.rows[0]))
+    return brief(f"{len(answer.rows)} rows: " + ", ".join(row.prediction or "not predicted" for row in answer.rows))
+
+
+def outcomes_text(outcomes: tuple[reply.Outcome, ...], rows: int) -> str:
+    """'really churns', or 'really: row 1 churns, row 3 stays'; "" with no feedback."""
+    if not outcomes:
+        return ""
+    if rows == 1:
+        return f"really {outcomes[0].actual}"
+    return "really: " + ", ".join(f"row {o.row} {o.actual}" for o in outcomes)
+
+
+def rows_of(answer: reply.Prediction | reply.WhatIf) -> int:
+    return len(answer.rows) if isinstance(answer, reply.Prediction) else 2
+
+
+def history_intro(h: reply.History) -> list[str]:
+    """What the list is, and that it was cut to the most `history` lists."""
+    of = f" with {h.model}" if h.model else ""
+    lines = [f"You asked for {h.asked}; `history` lists up to {h.most}."] if h.asked > h.most else []
+    if not h.past:
+        return [*lines, f"You have no predictions{of} yet; `help predict` shows how to ask for one."]
+    many = "prediction" if len(h.past) == 1 else f"{len(h.past)} predictions"
+    return [*lines, f"Your last {many}{of}, newest first:"]
+
+
+def asked_line(b: reply.Remembered) -> str:
+    return f"Asked {when(b.at)}: {echoed(b.asked)}"
+
+
+def feedback_line(b: reply.Remembered) -> str | None:
+    really = outcomes_text(b.outcomes, rows_of(b.answer))
+    return f"Feedback: {really}" if really else None
+
+
+def noted_lines(n: reply.Noted) -> list[str]:
+    """'Noted: row 2 of 3f2a9c0d1e4b was stays; predicted churns, so it was wrong.', and the live accuracy now."""
+    which = n.prediction_id if n.rows == 1 else f"row {n.row} of {n.prediction_id}"
+    verdict = f"off by {signed(n.off_by)}" if n.off_by is not None else f"it was {'right' if n.right else 'wrong'}"
+    return [f"Noted: {which} was {n.actual}; predicted {n.predicted}, so {verdict}.",
+            *([live_line((n.live,))] if n.live else [])]
+
+
 def plain_lines(r: reply.Reply) -> list[str]:
     """The whole reply as plain text: its body, then the model and prediction id in brackets."""
     lines = body_lines(r.body)
@@ -202,7 +287,7 @@ def _(b: reply.Importances) -> list[str]:
     lines = [f"What drives this model (mean |SHAP| over {b.rows} background rows, {scale_note(b.scale)}):"]
     lines += [f"  {i.feature.ljust(width)}  {bar(i.mean_abs / top)} {abs_amount(i.mean_abs, b.scale)}"
               for i in b.importances]
-    return lines
+    return lines + ([live_line(b.live)] if b.live else [])
 
 
 @body_lines.register
@@ -235,6 +320,8 @@ def _(b: reply.Models) -> list[str]:
         lines.append(f"  {m.name.ljust(width)}  v{m.version}  {m.kind}, predicts {m.target}{mark}")
         if m.description:
             lines.append(f"  {' ' * width}  {m.description}")
+        if m.live:
+            lines.append(f"  {' ' * width}  {live_line(m.live)}")
     if b.unavailable or b.reasons:
         lines.append(not_loaded(b))
     return lines
@@ -258,3 +345,24 @@ def _(b: reply.Unanswered) -> list[str]:
     if b.hint:
         lines.append(b.hint)
     return lines
+
+
+@body_lines.register
+def _(b: reply.History) -> list[str]:
+    lines = history_intro(b)
+    for past in b.past:
+        really = outcomes_text(past.outcomes, rows_of(past.answer))
+        lines.append(f"  {past.prediction_id}  {when(past.at)}  {past.model}  {asked_briefly(past.answer)} -> "
+                     f"{answered_briefly(past.answer)}" + (f"  [{really}]" if really else ""))
+    return lines + ([NEXT_STEPS] if b.past else [])
+
+
+@body_lines.register
+def _(b: reply.Remembered) -> list[str]:
+    feedback = feedback_line(b)
+    return [asked_line(b), *body_lines(b.answer), *([f"  {feedback}"] if feedback else [])]
+
+
+@body_lines.register
+def _(b: reply.Noted) -> list[str]:
+    return noted_lines(b)

@@ -6,7 +6,9 @@ the work runs as a Bolt lazy listener after the ack has gone back to Slack.
 instead of polling for it every 10 ms.) Listeners only translate: a Slack
 payload becomes (text, Sender, files) for the Answerer, which runs the core
 on its own threads within a time budget, one command of the text at a time
-(`bot.core.commands`), and each Reply goes back through a Destination. A
+(`bot.core.commands`), and each Reply goes back through a Destination. The
+✓ and ✗ under a prediction hold the `feedback` command they stand for, which
+is answered like one typed, to whoever clicked alone. A
 failure is logged with its traceback and, when the payload is known to be
 Slack's, answered with a short apology where the person asked, so no message
 is lost silently. An unverified body is never acted on: its response_url or
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -26,7 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import reply
 from bot.answering import Answerer
 from bot.core import commands
-from bot.render.slack import SHARE_ACTION
+from bot.render.slack import RIGHT_ACTION, SHARE_ACTION, WRONG_ACTION
 from bot.slack import access
 from bot.slack.dedupe import Seen, drop_repeats
 from bot.slack.deliver import Destination, ResponseUrl, conversation
@@ -40,6 +43,7 @@ COMMAND = "/predict"
 ANSWERED_SUBTYPES = (None, "file_share")      # plain messages and file shares; not edits, joins or bots
 VERIFIED = "predbot_verified"                 # set in a payload's Bolt context once it is known to be Slack's
 DRAIN_SECONDS = 3.0       # `serve` gives its channels 7 s to stop, and must exit within 10 s of SIGTERM
+FEEDBACK_ACTIONS = re.compile(f"^(?:{RIGHT_ACTION}|{WRONG_ACTION})$")
 
 Work = Callable[[dict, AsyncWebClient, AsyncRespond, AsyncBoltContext], Awaitable[None]]
 
@@ -69,6 +73,7 @@ class SlackApp:
         self.bolt.use(drop_repeats(Seen()))
         self.bolt.command(COMMAND)(ack=acknowledge, lazy=[self.guarded(self.command)])
         self.bolt.action(SHARE_ACTION)(ack=acknowledge, lazy=[self.guarded(self.share)])
+        self.bolt.action(FEEDBACK_ACTIONS)(ack=acknowledge, lazy=[self.guarded(self.feedback)])
         self.bolt.event("app_mention")(ack=acknowledge, lazy=[self.guarded(self.mention)])
         self.bolt.event("message")(ack=acknowledge, lazy=[self.guarded(self.message)])
         self.bolt.error(self.failure)
@@ -76,30 +81,36 @@ class SlackApp:
     async def command(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
         """`/predict ...` answers only the person asking; `/predict public ...` answers the channel."""
         public, text = public_command(plain_text(body.get("text", "")))
-        sender = reply.Sender(body["user_id"], body.get("user_name", ""), body.get("channel_id", ""))
+        sender = slack_sender(body["user_id"], body.get("user_name", ""), body.get("channel_id", ""),
+                              body.get("team_id", ""))
         await self.answer(ResponseUrl(respond, public), sender, text)
 
     async def share(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
         """The Share button on an ephemeral answer: ask again, post it in the channel, drop the private copy."""
-        user = body["user"]["id"]
-        sender = reply.Sender(user, body["user"].get("username", ""), (body.get("channel") or {}).get("id", ""))
-        if await self.answer(ResponseUrl(respond, public=True, shared_by=user), sender, body["actions"][0]["value"]):
+        sender = clicker(body)
+        if await self.answer(ResponseUrl(respond, public=True, shared_by=sender.id), sender,
+                             body["actions"][0]["value"]):
             await respond(delete_original=True)
+
+    async def feedback(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
+        """✓ or ✗ under a prediction: its `feedback` command, answered to whoever clicked, where they clicked."""
+        await self.answer(ResponseUrl(respond), clicker(body), body["actions"][0]["value"])
 
     async def mention(self, body: dict, client: AsyncWebClient, respond: AsyncRespond,
                       context: AsyncBoltContext) -> None:
-        await self.converse(client, body["event"], context.bot_user_id)
+        await self.converse(client, body["event"], context.bot_user_id, body.get("team_id", ""))
 
     async def message(self, body: dict, client: AsyncWebClient, respond: AsyncRespond,
                       context: AsyncBoltContext) -> None:
         """DMs only; bots (ours included) and message edits are not questions."""
         event = body["event"]
         if event.get("channel_type") == "im" and not event.get("bot_id") and event.get("subtype") in ANSWERED_SUBTYPES:
-            await self.converse(client, event, context.bot_user_id)
+            await self.converse(client, event, context.bot_user_id, body.get("team_id", ""))
 
-    async def converse(self, client: AsyncWebClient, event: Mapping[str, Any], bot_user: str | None) -> None:
+    async def converse(self, client: AsyncWebClient, event: Mapping[str, Any], bot_user: str | None,
+                       team: str) -> None:
         where = conversation(client, event)
-        sender = reply.Sender(event.get("user", ""), channel=event["channel"])
+        sender = slack_sender(event.get("user", ""), "", event["channel"], team, where.thread_ts or "")
         text = plain_text(event.get("text", ""), bot_user)
         if files := event.get("files"):
             if await self.allowed(where, sender):
@@ -165,6 +176,20 @@ class SlackApp:
         if late:
             log.warning("stopped with %d Slack answers unfinished", len(late))
         return len(late)
+
+
+def slack_sender(user: str, name: str, channel: str, team: str, thread: str = "") -> reply.Sender:
+    """A Slack user in a channel of a workspace (a team), in a thread or not: everyone in the channel sees what is
+    answered there, so it is also the conversation a remembered prediction belongs to."""
+    return reply.Sender(user, name, channel, "slack", team, channel, thread)
+
+
+def clicker(body: Mapping[str, Any]) -> reply.Sender:
+    """Who clicked a button, and where the message with the button is: its channel and thread."""
+    user, container = part(body, "user"), part(body, "container")
+    channel = part(body, "channel").get("id") or container.get("channel_id", "")
+    thread = container.get("thread_ts") or part(body, "message").get("thread_ts", "")
+    return slack_sender(user["id"], user.get("username", ""), channel, part(body, "team").get("id", ""), thread)
 
 
 def describe(body: Mapping[str, Any]) -> str:

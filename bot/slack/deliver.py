@@ -33,7 +33,8 @@ class Destination(Protocol):
 class ResponseUrl:
     """A slash command or button: answered through its response_url, ephemeral unless public.
 
-    An ephemeral answer gets a Share button that re-runs the command it answers.
+    An ephemeral answer gets a Share button that re-runs the command it answers, except feedback, which
+    sharing would give twice.
     """
 
     answers: ClassVar[int] = 4      # Slack takes five messages per response_url; the fifth says what was left
@@ -42,7 +43,8 @@ class ResponseUrl:
     shared_by: str | None = None
 
     async def send(self, answer: reply.Reply, asked: str = "") -> None:
-        share = asked if answer.ok and not self.public and asked else None
+        shareable = answer.ok and not self.public and not isinstance(answer.body, reply.Noted)
+        share = asked if shareable and asked else None
         message = render(answer, share=share, shared_by=self.shared_by)
         delivered(await self.respond(**message, response_type="in_channel" if self.public else "ephemeral",
                                      replace_original=False, unfurl_links=False, unfurl_media=False))
@@ -59,7 +61,11 @@ def delivered(response: WebhookResponse) -> None:
 
 @dataclass
 class Conversation:
-    """A channel thread (mentions) or a DM; `thread_ts` None answers in place."""
+    """A channel thread (mentions) or a DM; `thread_ts` None answers in place.
+
+    `history` lists the asker's predictions from everywhere, private answers included, so in a channel it
+    is answered to the asker alone.
+    """
 
     answers: ClassVar[int] = MAX_COMMANDS
     client: AsyncWebClient
@@ -68,7 +74,10 @@ class Conversation:
     thread_ts: str | None = None
 
     async def send(self, answer: reply.Reply, asked: str = "") -> None:
-        await self.post(render(answer))
+        if isinstance(answer.body, reply.History) and not self.channel.startswith("D"):
+            await self.refuse(answer)
+        else:
+            await self.post(render(answer))
 
     async def refuse(self, answer: reply.Reply) -> None:
         await self.client.chat_postEphemeral(channel=self.channel, user=self.user, thread_ts=self.thread_ts,

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from bot.mail.body import html_to_text, own_words
 from bot.mail.headers import Unclean, mailbox
-from bot.mail.parse import MAX_DEPTH, MAX_PARTS, MAX_TEXT_CHARS, parse
+from bot.mail.parse import MAX_DEPTH, MAX_PARTS, MAX_REFERENCES, MAX_TEXT_CHARS, parse
 
 
 def test_plain_mail_gives_body_addresses_and_threading_ids():
@@ -21,6 +21,12 @@ def test_plain_mail_gives_body_addresses_and_threading_ids():
     assert mail.thread_id == "<m1@client.test>"
     assert mail.references == ("<a@x>", "<b@x>")
     assert mail.subject == "churn question"
+
+
+def test_a_long_thread_keeps_its_first_message_id_and_the_latest_ones():
+    ids = [f"<m{n}@x>" for n in range(30)]
+    mail = parse(shapes.plain(extra={"References": " ".join(ids)}), "ann@example.com")
+    assert mail.references == (ids[0], *ids[-(MAX_REFERENCES - 1):])
 
 
 def test_html_only_is_converted_to_text():

@@ -124,3 +124,51 @@ def test_reply_to_wins_over_from_and_no_message_id_means_no_threading():
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert envelope.rcpt_tos == ("team@example.com",) and message["To"] == "team@example.com"
     assert message["In-Reply-To"] is None and message.get_content_type() == "multipart/alternative"
+
+
+def remembered(answer: reply.Prediction | reply.WhatIf, prediction_id: str = "5c0e1b7a9d2f",
+               outcomes: tuple[reply.Outcome, ...] = ()) -> reply.Remembered:
+    return reply.Remembered(prediction_id, "2026-12-01T09:30:00+00:00", "predict: age=45, plan=<b>", "churn",
+                            "1f0c2e9a41", answer, outcomes)
+
+
+def test_history_is_a_table_of_ids_times_inputs_and_answers_with_what_really_happened():
+    past = (remembered(PREDICTION.body, outcomes=(reply.Outcome(1, "stays"),)),
+            remembered(reply.Prediction((ROW, ROW)), "0123456789ab"))
+    answer = Answer("history", reply.Reply(reply.Status.OK, reply.History(past)))
+    text = plain([answer])
+    assert ("  5c0e1b7a9d2f  2026-12-01 09:30 UTC  churn  age=45, plan=<b> -> churns (71% confident)  "
+            "[really stays]") in text
+    assert "  0123456789ab  2026-12-01 09:30 UTC  churn  age=45, plan=<b>; age=45, plan=<b> -> 2 rows: churns, churns" \
+        in text
+    page = html([answer])
+    assert ("<tr><td>5c0e1b7a9d2f</td><td>2026-12-01 09:30 UTC</td><td>churn</td><td>age=45, plan=&lt;b&gt;</td>"
+            "<td>churns (71% confident)</td><td>really stays</td></tr>") in page
+    assert "plan=<b>" not in page
+
+
+def test_show_and_feedback_read_the_same_in_both_parts():
+    shown = reply.Reply(reply.Status.OK, remembered(PREDICTION.body, outcomes=(reply.Outcome(1, "churns"),)),
+                        "churn", "1f0c2e9a41", "5c0e1b7a9d2f")
+    noted = reply.Reply(reply.Status.OK, reply.Noted("5c0e1b7a9d2f", 2, 3, "stays", "churns", right=False,
+                                                     live=reply.LiveAccuracy("1f0c2e9a41", 4, accuracy=0.75)))
+    answers = [Answer("show 5c0e1b7a9d2f", shown), Answer("feedback 5c0e1b7a9d2f row=2 actual=stays", noted)]
+    text, page = plain(answers), html(answers)
+    for line in ("Asked 2026-12-01 09:30 UTC: predict: age=45, plan=<b>", "Feedback: really churns",
+                 "Noted: row 2 of 5c0e1b7a9d2f was stays; predicted churns, so it was wrong.",
+                 "Live accuracy: v1f0c2e9a41 75% right (3 of 4 with feedback)"):
+        assert line in text and line.replace("<", "&lt;").replace(">", "&gt;") in page
+    assert "<b>churns (71% confident)</b>" in page
+
+
+def test_models_gain_a_live_accuracy_column_once_a_model_has_feedback():
+    churn = reply.ModelInfo("churn", "1f0c2e9a41", "binary classifier", "churn", "", True,
+                            (reply.LiveAccuracy("1f0c2e9a41", 9, accuracy=7 / 9),))
+    diabetes = reply.ModelInfo("diabetes", "0a1b2c3d4e", "regression", "progression", "",
+                               live=(reply.LiveAccuracy("0a1b2c3d4e", 3, mean_absolute_error=41.26),))
+    page = html([Answer("models", reply.Reply(reply.Status.OK, reply.Models((churn, diabetes))))])
+    assert "<th>live accuracy</th>" in page
+    assert "<td>78% right (7 of 9 with feedback)</td>" in page
+    assert "<td>off by 41.3 on average (3 with feedback)</td>" in page
+    assert "live accuracy" not in html([Answer("models", reply.Reply(reply.Status.OK, reply.Models((
+        reply.ModelInfo("iris", "v", "multiclass classifier", "species", ""),))))])

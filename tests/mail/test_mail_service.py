@@ -3,6 +3,7 @@ spool -> Bot -> a real relay sink that captures the replies."""
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import subprocess
@@ -185,11 +186,11 @@ def failing(times: int):
 
     answers, calls = Worker.answers, []
 
-    async def sometimes(self, mail, blocks):
+    async def sometimes(self, mail, *rest):
         if mail.subject == "boom" and len(calls) < times:
             calls.append(mail)
             raise RuntimeError("a bug")
-        return await answers(self, mail, blocks)
+        return await answers(self, mail, *rest)
 
     return sometimes
 
@@ -268,3 +269,55 @@ def test_starttls_and_auth_when_configured(serve, sink, certificate, monkeypatch
         client.login("ann", "pw")
         client.sendmail("ann@example.com", ["predbot@localhost"], shapes.plain())
     assert len(sink.wait_for(1)) == 1
+
+
+# --- Predictions remembered, by mail --------------------------------------------------------------------------
+
+@pytest.fixture
+def remembering(registry, sink, tmp_path):
+    """The mail service over a bot that records its predictions in a SQLite store; replies go to `sink`."""
+    from bot.answering import Answerer
+    from bot.core import Bot
+    from bot.store import open_store
+    from doubles.mail import ServiceThread
+
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    answerer = Answerer(Bot(registry, store=store))
+    service = ServiceThread(answerer, ["--smtp-port", "0", "--spool", str(tmp_path / "spool"), "--rate-limit", "0",
+                                       "--relay-host", "127.0.0.1", "--relay-port", str(sink.port)])
+    yield service
+    service.close()
+    answerer.close()
+    store.close()
+
+
+def asked(service, sink, body: str, sender: str = "Ann Lee <ann@example.com>", **headers: str) -> str:
+    """Mail `body` and return the plain text of its reply."""
+    message_id = shapes.new_id()
+    send(service.port, shapes.plain(body, sender=sender, message_id=message_id, extra=headers),
+         mail_from=sender.split("<")[-1].rstrip(">"))
+    return reply_text(sink.reply_to(message_id))
+
+
+def test_a_history_mail_after_a_predict_mail_gets_the_first_prediction_back(remembering, sink):
+    answered = asked(remembering, sink, "predict: age=45, income=60000")
+    [prediction_id] = re.findall(r"· id ([0-9a-f]{12})\]", answered)
+    listed = asked(remembering, sink, "history")
+    assert "Your last prediction, newest first:" in listed
+    assert re.search(rf"^  {prediction_id}  20\d\d-\d\d-\d\d \d\d:\d\d UTC  churn  age=45, income=60000 -> "
+                     r"(churns|stays) \(\d+% confident\)$", listed, re.MULTILINE)
+    shown = asked(remembering, sink, f"show {prediction_id}")
+    assert "Asked 20" in shown and ": predict: age=45, income=60000" in shown and "confident)" in shown
+
+
+def test_show_by_mail_answers_the_people_of_the_thread_the_prediction_was_made_in(remembering, sink):
+    first = shapes.new_id()
+    send(remembering.port, shapes.plain("predict iris: 5.1, 3.5, 1.4, 0.2", message_id=first))
+    [prediction_id] = re.findall(r"· id ([0-9a-f]{12})\]", reply_text(sink.reply_to(first)))
+    in_thread = asked(remembering, sink, f"show {prediction_id}", "Bo <bo@example.com>", References=first)
+    assert "setosa" in in_thread
+    elsewhere = asked(remembering, sink, f"show {prediction_id}", "Bo <bo@example.com>")
+    assert "was asked by someone else, somewhere else" in elsewhere and "setosa" not in elsewhere
+    noted = asked(remembering, sink, f"feedback {prediction_id} actual=Setosa", "Bo <bo@example.com>",
+                  References=f"{first} <{shapes.new_id()[1:-1]}>")
+    assert f"Noted: {prediction_id} was setosa; predicted setosa, so it was right." in noted

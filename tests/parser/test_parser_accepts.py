@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from parser import Explain, Help, Models, Pair, Predict, Row, Schema, Span, Value, WhatIf, parse
+from parser import (Explain, Feedback, Help, History, Models, Pair, Predict, Row, Schema, Show, Span, Value, WhatIf,
+                    parse)
 
 
 def num(raw: str, value: int | float, unit: str | None = None) -> Value:
@@ -166,6 +167,20 @@ ACCEPTED = [
     ("predict: yes=1, na=2", predict(None, pairs(("yes", n(1)), ("na", n(2))))),
     ("predict: größe=180, café=Latte", predict(None, pairs(("größe", n(180)), ("café", word("Latte"))))),
     ("field=3", predict(None, pairs(("field", n(3))))),
+    # Predictions remembered: history, show, feedback
+    ("history", History(None, None)),
+    ("history 20", History(20, None)),
+    ("History: 5 churn", History(5, "churn")),
+    ("history iris", History(None, "iris")),
+    ("show 3f2a9c0d1e4b", Show("3f2a9c0d1e4b")),
+    ("SHOW: 3F2A9C0D1E4B", Show("3f2a9c0d1e4b")),
+    ("feedback 3f2a9c0d1e4b actual=churns", Feedback("3f2a9c0d1e4b", 1, word("churns"))),
+    ('feedback: 3f2a9c0d1e4b, row=2, actual="two year"', Feedback("3f2a9c0d1e4b", 2, text('"two year"', "two year"))),
+    ("feedback 3f2a9c0d1e4b row: 3 actual: 151.5", Feedback("3f2a9c0d1e4b", 3, n(151.5))),
+    ("feedback 3f2a9c0d1e4b actual=yes", Feedback("3f2a9c0d1e4b", 1, flag("yes", True))),
+    ("feedback 3f2a9c0d1e4b", Feedback("3f2a9c0d1e4b")),
+    ("feedback 3f2a9c0d1e4b row=2", Feedback("3f2a9c0d1e4b", 2)),
+    ("history=3, show=4", predict(None, pairs(("history", n(3)), ("show", n(4))))),
 ]
 
 

@@ -9,13 +9,13 @@ from lark import Lark
 
 import parser.grammar
 
-from parser import COMMANDS, Explain, Help, Models, ParseError, Predict, Schema, WhatIf, parse
-from parser.errors import VERBS
+from parser import COMMANDS, Explain, Feedback, Help, History, Models, ParseError, Predict, Schema, Show, WhatIf, parse
+from parser.errors import GUESSED, VERBS
 from parser.expected import PHRASES, UNSAID
 from parser.grammar import PARSER
 
 COMMAND_TYPES = {"predict": Predict, "whatif": WhatIf, "explain": Explain, "schema": Schema,
-                 "models": Models, "help": Help}
+                 "models": Models, "help": Help, "history": History, "show": Show, "feedback": Feedback}
 
 
 def grammar_commands() -> set[str]:
@@ -37,7 +37,9 @@ def test_each_doc_s_example_is_its_command(doc):
 @pytest.mark.parametrize(("verb", "command"), [
     ("predict: a=1", Predict), ("whatif: a=1 -> a=2", WhatIf), ("what if: a=1 -> a=2", WhatIf),
     ("what-if: a=1 -> a=2", WhatIf), ("explain", Explain), ("schema", Schema), ("fields", Schema),
-    ("models", Models), ("help", Help),
+    ("models", Models), ("help", Help), ("history", History), ("HISTORY: 3", History),
+    ("show 0123456789ab", Show), ("Show: 0123456789AB", Show), ("feedback 0123456789ab", Feedback),
+    ("Feedback: 0123456789ab actual=yes", Feedback),
 ])
 def test_every_spelling_of_a_verb_parses(verb, command):
     assert isinstance(parse(verb), command)
@@ -45,7 +47,9 @@ def test_every_spelling_of_a_verb_parses(verb, command):
 
 def test_typos_are_checked_against_the_grammar_s_verbs():
     assert set(VERBS) == {doc.name for doc in COMMANDS} | {"fields"}
-    assert all(not isinstance(parse(verb), ParseError) for verb in VERBS if verb not in ("predict", "whatif"))
+    assert set(VERBS) - set(GUESSED) == {"show"}        # `how`, `shop` and `snow` are not typos of it
+    assert all(not isinstance(parse(verb), ParseError) for verb in VERBS
+               if verb not in ("predict", "whatif", "show", "feedback"))
     assert "fields" in next(doc.syntax for doc in COMMANDS if doc.name == "schema")
 
 

@@ -7,14 +7,16 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parser import Explain, Help, Models, Pair, ParseError, Predict, Row, Schema, Value, WhatIf, parse, to_text
+from parser import (Explain, Feedback, Help, History, Models, Pair, ParseError, Predict, Row, Schema, Show, Value,
+                    WhatIf, parse, to_text)
 from parser.errors import LABELS
 from parser.values import quote
 
 FAST = settings(max_examples=200, deadline=None)
 TOKEN_NAME = re.compile(r"\$END|__ANON|\b[A-Z][A-Z_]{2,}\b")
 GRAMMARISH = "=:,;\"'->?$%k€ \n\tabcyzAN019._"
-VERBS = ("predict", "predict churn", "predict: ", "whatif: ", "what if ", "explain ", "help ", "churn: ", "")
+VERBS = ("predict", "predict churn", "predict: ", "whatif: ", "what if ", "explain ", "help ", "churn: ", "history ",
+         "show ", "feedback 0123456789ab ", "")
 RESERVED_WORDS = {"true", "false", "yes", "no", "y", "n", "on", "off", "na", "null", "none", "missing"}
 
 
@@ -25,7 +27,7 @@ def check(text: str) -> None:
         assert 1 <= result.line <= text.count("\n") + 1 and result.column >= 1
         assert result.caret.endswith("^") and not TOKEN_NAME.search(result.expected)
     else:
-        assert isinstance(result, (Predict, WhatIf, Explain, Schema, Models, Help))
+        assert isinstance(result, (Predict, WhatIf, Explain, Schema, Models, Help, History, Show, Feedback))
 
 
 @FAST
@@ -71,6 +73,7 @@ pair_rows = st.lists(st.builds(Pair, keys, values), min_size=1, max_size=4).map(
 value_rows = st.lists(values, min_size=1, max_size=4).map(lambda items: Row(tuple(items)))
 rows = pair_rows | value_rows
 models = st.none() | names
+ids = st.from_regex(r"[0-9a-f]{12}", fullmatch=True)
 topics = st.none() | st.from_regex(r"[a-z][a-z-]{0,8}(?: [a-z]{1,5}){0,2}", fullmatch=True)
 commands = st.one_of(
     st.builds(Predict, models, st.lists(rows, max_size=3).map(tuple)),
@@ -79,6 +82,9 @@ commands = st.one_of(
     st.builds(Schema, models),
     st.just(Models()),
     st.builds(Help, topics),
+    st.builds(History, st.none() | st.integers(0, 10**6), models),
+    st.builds(Show, ids),
+    st.builds(Feedback, ids, st.integers(1, 10**4), st.none() | values),
 )
 
 

@@ -79,6 +79,18 @@ REJECTED = [
     ("predict churn for age 45 and income 60k", "spoken_pairs", 1, 15),
     ("for age 45 and income 60k", "spoken_pairs", 1, 1),
     ("predict for age 45 with income 60k", "spoken_pairs", 1, 9),
+    ("show", "prediction_id", 1, 5),
+    ("show 3f2a9c0d1e4", "prediction_id", 1, 6),
+    ("show: id", "prediction_id", 1, 7),
+    ("feedback churns", "prediction_id", 1, 10),
+    ("Show me more", "prediction_id", 1, 6),
+    ("feedback 0123456789ab churns", "feedback_actual", 1, 23),
+    ("feedback 0123456789ab row 2 actual=stays", "feedback_actual", 1, 23),
+    ("feedback 0123456789ab row=2 5", "feedback_actual", 1, 29),
+    ("history churn 5", "syntax", 1, 15),
+    ("feedback 0123456789ab actual=", "syntax", 1, 30),
+    ("hstory", "unknown_verb", 1, 1),
+    ("feedbak 0123456789ab actual=x", "unknown_verb", 1, 1),
 ]
 
 TOKEN_NAME = re.compile(r"\$END|__ANON|\b[A-Z][A-Z_]{2,}\b")
@@ -124,7 +136,8 @@ def test_every_example_in_the_error_table_gets_its_own_label(label, example):
     ("whatif churn", "`whatif churn: age=45, income=60000 -> income=80000`"),
     ("predict churn: age=45 -> age=50", "`whatif churn: age=45 -> age=50`"),
     ("predict: a=1, d=1,200", "`predict: a=1, d=1200` or `predict: a=1, d=1.2k`"),
-    ("predict: income=1,200,000 plan=Basic", "`predict: income=1200000 plan=Basic` or `predict: income=1.2M plan=Basic`"),
+    ("predict: income=1,200,000 plan=Basic",
+     "`predict: income=1200000 plan=Basic` or `predict: income=1.2M plan=Basic`"),
     ("predict: fee=1,200.50", "`predict: fee=1200.50` or `predict: fee=1.2005k`"),
     ("predict: fee=1,200k", "`predict: fee=1200k` ("),
     ("predict:\nage=45\nage=30,", "`age=30`"),
@@ -139,6 +152,10 @@ def test_every_example_in_the_error_table_gets_its_own_label(label, example):
     ("predict churn for age 45 and income 60k", "`predict churn: age=45, income=60k`"),
     ("for age 45 and income 60k", "`predict: age=45, income=60k`"),
     ("churn with plan Basic, age 45", "`predict churn: plan=Basic, age=45`"),
+    ("show 123", "`show 3f2a9c0d1e4b`"),
+    ("feedback", "`feedback 3f2a9c0d1e4b`"),
+    ("feedback 0123456789AB churns", "`feedback 0123456789ab actual=churns`"),
+    ("histroy 5", "Did you mean history? `history 5`"),
 ])
 def test_hints_show_the_message_fixed(message, fix):
     assert fix in parse(message).hint
@@ -218,3 +235,8 @@ def test_pairs_written_as_words_are_pointed_at_where_the_words_start():
     assert error.expected == "key=value pairs"
     assert error.hint == "Put '=' between each key and its value: `predict churn: age=45, income=60k`"
     assert parse("predict churn for age 45; age=3").hint.endswith("`predict churn: age=45; age=3`")
+
+
+def test_how_and_shop_are_no_typos_of_show():
+    assert parse("How does this work?").label == "sentence"
+    assert parse("shop: age=45") == Predict("shop", parse("age=45").rows)

@@ -11,7 +11,8 @@ segmenting = importlib.import_module("parser.segment")      # the module, which 
 
 
 def test_the_verbs_are_the_grammar_s_commands_and_predict_and_whatif_take_rows():
-    assert set(VERB.groupindex) == {"predict", "whatif", "explain", "schema", "models", "help"}
+    assert set(VERB.groupindex) == {"predict", "whatif", "explain", "schema", "models", "help", "history", "show",
+                                    "feedback"}
     assert TAKES_ROWS == {"predict", "whatif"}
     assert [verb(line) for line in ("fields iris", "What - if: a=1", "/predict", "help=yes", "predicts")] == [
         "schema", "whatif", "predict", None, None]

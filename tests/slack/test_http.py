@@ -9,9 +9,11 @@ import time
 import urllib.request
 from urllib.parse import urlencode
 
+import pytest
 
 from bot.answering import Budget
 from bot.core import Bot
+from bot.store import open_store
 from barrage import post_all, signed_form, tally
 from doubles.slack import block_problem
 
@@ -115,7 +117,8 @@ def test_predict_public_answers_the_channel_without_a_share_button(slack):
     response = slack.response(url)
     assert response.body["response_type"] == "in_channel"
     assert "setosa" in response.body["blocks"][0]["text"]["text"]
-    assert all(b["type"] != "actions" for b in response.body["blocks"])
+    assert all(e["action_id"] != "share" for b in response.body["blocks"] if b["type"] == "actions"
+               for e in b["elements"])
 
 
 def test_share_button_posts_the_answer_in_the_channel_and_drops_the_private_copy(slack):
@@ -282,3 +285,80 @@ def test_a_slash_command_stays_within_the_five_messages_slack_takes_per_response
     *answers, refusal = sent(slack, "response", lambda c: url.endswith(c.path))
     assert len(answers) == 4 and all("iris" in shown(a) for a in answers)
     assert "I answered the first 4 and not the other 3." in shown(refusal)
+
+
+# --- ✓ and ✗ under a prediction, and predictions remembered in Slack ----------------------------------------
+
+@pytest.fixture
+def remembering(start_slack, registry, tmp_path):
+    """An app whose bot records every prediction in a SQLite store, and that store."""
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    yield start_slack(bot=Bot(registry, store=store)), store
+    store.close()
+
+
+def click(app, button: dict, user: str = "U1", channel: str = "C1") -> str:
+    """Click a button of an answer, as Slack posts a block_actions payload; return its response_url."""
+    payload = app.fake.share_click(button["value"], user=user, channel=channel)
+    payload["actions"][0].update(action_id=button["action_id"], block_id="feedback")
+    status, _ = app.post(urlencode({"payload": json.dumps(payload)}))
+    assert status == 200
+    return payload["response_url"]
+
+
+def feedback_buttons(message) -> tuple[dict, dict]:
+    [block] = [b for b in message.body["blocks"] if b.get("block_id") == "feedback"]
+    right, wrong = block["elements"]
+    return right, wrong
+
+
+def test_the_check_mark_records_the_class_predicted_and_the_cross_asks_what_it_was(remembering):
+    app, store = remembering
+    answer = app.response(app.command("age=45, income=60000"))
+    right, wrong = feedback_buttons(answer)
+    assert (right["text"]["text"], wrong["text"]["text"]) == ("✓ Right", "✗ Wrong")
+    _, prediction_id, said = right["value"].split()
+    predicted = said.removeprefix("actual=")
+    assert f"*{predicted} (" in answer.body["blocks"][0]["text"]["text"]
+    noted = app.response(click(app, right))
+    assert noted.body["response_type"] == "ephemeral" and noted.body["replace_original"] is False
+    assert f"Noted: {prediction_id} was {predicted}; predicted {predicted}, so it was right." in shown(noted)
+    assert all(b["type"] != "actions" for b in noted.body["blocks"])        # sharing would give it twice
+    assert [(row, actual, who) for row, actual, who, _ in store.prediction(prediction_id).feedback] == [
+        (0, predicted, "U1")]
+    asked = app.response(click(app, wrong))
+    assert (f"Say what it really was (stays, churns): `feedback {prediction_id} actual="
+            f"{'stays' if predicted == 'churns' else 'churns'}`") in shown(asked)
+    assert len(store.prediction(prediction_id).feedback) == 1
+
+
+def test_the_buttons_answer_the_channel_the_prediction_was_made_in_and_no_one_elsewhere(remembering):
+    app, store = remembering
+    event = app.mention("predict: age=45, income=60000", channel="C5", user="U1")
+    assert app.event(event) == 200
+    post = app.fake.wait_for("chat.postMessage", channel="C5", thread_ts=event["ts"])
+    right, _ = feedback_buttons(post)
+    prediction_id = right["value"].split()[1]
+    assert store.flush()
+    kept = store.prediction(prediction_id).entry
+    assert (kept.channel, kept.workspace, kept.conversation, kept.thread, kept.sender) == (
+        "slack", "TFAKE", "C5", event["ts"], "U1")
+    refused = app.response(click(app, right, user="U2", channel="C6"))
+    assert "was asked by someone else, somewhere else" in shown(refused)
+    assert store.prediction(prediction_id).feedback == ()
+    assert "so it was right." in shown(app.response(click(app, right, user="U2", channel="C5")))
+    assert [who for _, _, who, _ in store.prediction(prediction_id).feedback] == ["U2"]
+
+
+def test_history_lists_what_was_asked_anywhere_in_a_dm_and_to_the_asker_alone_in_a_channel(remembering):
+    app, _ = remembering
+    answer = app.response(app.command("predict iris: 5.1, 3.5, 1.4, 0.2", user="U8"))       # a private answer
+    prediction_id = feedback_buttons(answer)[0]["value"].split()[1]
+    app.event(app.dm("history", user="U8", channel="D8"))
+    listed = app.fake.wait_for("chat.postMessage", channel="D8")
+    assert f"`{prediction_id}`" in shown(listed) and "setosa" in shown(listed)
+    app.event(app.mention("history", channel="C8", user="U8"))
+    privately = app.fake.wait_for("chat.postEphemeral", channel="C8", user="U8")
+    assert f"`{prediction_id}`" in shown(privately)
+    app.settle()
+    assert not [call for call in app.fake.calls_to("chat.postMessage") if call.body.get("channel") == "C8"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,9 +37,9 @@ def texts(message: dict) -> list[str]:
     return found
 
 
-def test_prediction_leads_with_the_answer_then_probabilities_drivers_warnings_and_footer():
+def test_prediction_leads_with_the_answer_then_probabilities_drivers_warnings_feedback_buttons_and_footer():
     message = render(prediction(CHURNS))
-    headline, inputs, probabilities, drivers, warnings, scale, foot = message["blocks"]
+    headline, inputs, probabilities, drivers, warnings, scale, buttons, foot = message["blocks"]
     assert headline["text"]["text"] == "*churns (71% confident)*"
     assert inputs["elements"][0]["text"] == "for age=45, income=60000"
     assert [f["text"] for f in probabilities["fields"]] == ["*stays*\n29%", "*churns*\n71%"]
@@ -48,6 +49,8 @@ def test_prediction_leads_with_the_answer_then_probabilities_drivers_warnings_an
     assert warnings["elements"][0]["text"] == ":warning: plan was not given; the model filled it in."
     assert "percentage points" in scale["elements"][0]["text"]
     assert foot["elements"][0]["text"] == "model churn v1f0c2e9a41 · id 5c0e1b7a9d2f"
+    assert [(b["text"]["text"], b["value"]) for b in buttons["elements"]] == [
+        ("✓ Right", "feedback 5c0e1b7a9d2f actual=churns"), ("✗ Wrong", "feedback 5c0e1b7a9d2f")]
     assert "churns (71% confident)" in message["text"]
 
 
@@ -187,3 +190,64 @@ def test_a_huge_driver_amount_is_written_short_and_a_long_row_is_cut():
     blocks = render(prediction(row, scale="log-odds"))["blocks"]
     assert blocks[1]["elements"][0]["text"] == f"for sepal_length={'9' * 286}… (413 characters)"
     assert blocks[3]["text"]["text"].endswith("sepal_length=3e+38 pushes toward virginica (+3.4e+38 log-odds)")
+
+
+def buttons(message: dict) -> list[tuple[str, str]]:
+    """The ✓ and ✗ under an answer: (action, the command it runs)."""
+    return [(e["action_id"], e["value"]) for b in message["blocks"] if b.get("block_id") == "feedback"
+            for e in b["elements"]]
+
+
+def remembered(answer: reply.Prediction, outcomes: tuple[reply.Outcome, ...] = ()) -> reply.Remembered:
+    return reply.Remembered("5c0e1b7a9d2f", "2026-12-01T09:30:00+00:00", "predict: <!channel>", "churn",
+                            "1f0c2e9a41", answer, outcomes)
+
+
+def test_the_check_says_the_class_predicted_happened_and_quotes_a_class_that_needs_it():
+    two_words = reply.Row(inputs="x=1", prediction="two year", confidence=0.9, probabilities={"two year": 0.9})
+    assert buttons(render(prediction(two_words))) == [
+        ("feedback_right", 'feedback 5c0e1b7a9d2f actual="two year"'), ("feedback_wrong", "feedback 5c0e1b7a9d2f")]
+
+
+@pytest.mark.parametrize("answer", [
+    prediction(CHURNS, CHURNS),                                                                    # which row?
+    prediction(reply.Row(inputs="bmi=0.05", prediction="152.1", value=152.1), scale="target"),     # a number
+    prediction(reply.Row(inputs="age=old", reason="age expects a number")),                        # nothing to judge
+    reply.Reply(reply.Status.OK, reply.Prediction((CHURNS,), "probability"), "churn", "1f0c2e9a41"),  # no id
+    prediction(reply.Row(inputs="x=1", prediction="x" * 2000, confidence=1.0, probabilities={"x" * 2000: 1.0})),
+])
+def test_only_a_one_row_prediction_of_a_class_with_an_id_gets_the_check_and_the_cross(answer):
+    assert buttons(render(answer)) == []
+
+
+def test_a_prediction_shown_again_says_when_it_was_asked_and_what_really_happened():
+    again = reply.Reply(reply.Status.OK, remembered(reply.Prediction((CHURNS,), "probability"),
+                                                    (reply.Outcome(1, "stays"),)), "churn", "1f0c2e9a41",
+                        "5c0e1b7a9d2f")
+    message = render(again)
+    asked, headline = message["blocks"][:2]
+    assert asked["elements"][0]["text"] == "Asked 2026-12-01 09:30 UTC: predict: &lt;!channel&gt;"
+    assert headline["text"]["text"] == "*churns (71% confident)*"
+    assert any(b.get("elements", [{}])[0].get("text") == "Feedback: really stays" for b in message["blocks"])
+    assert [action for action, _ in buttons(message)] == ["feedback_right", "feedback_wrong"]
+
+
+def test_history_is_one_line_per_prediction_within_block_kit_limits():
+    rows = (reply.Row(inputs="<@U123> " + "x" * 500, prediction="churns", confidence=0.7),)
+    past = tuple(remembered(reply.Prediction(rows)) for _ in range(50))
+    message = render(reply.Reply(reply.Status.OK, reply.History(past, asked=80)))
+    assert block_problem(message["blocks"]) is None
+    shown = "\n".join(texts(message)[1:])                  # the blocks, without the notification's fallback text
+    assert "You asked for 80; `history` lists up to 50." in shown and "Your last 50 predictions, newest first:" in shown
+    assert shown.count("`5c0e1b7a9d2f` 2026-12-01 09:30 UTC · churn · &lt;@U123&gt; xxx") == 50
+    assert "<@U123>" not in shown and "→ *churns (70% confident)*" in shown
+
+
+def test_feedback_noted_says_what_was_and_the_live_accuracy_now():
+    noted = reply.Noted("5c0e1b7a9d2f", 1, 1, "151", "140.2", off_by=10.8,
+                        live=reply.LiveAccuracy("1f0c2e9a41", 5, mean_absolute_error=12.25))
+    message = render(reply.Reply(reply.Status.OK, noted, "diabetes", "1f0c2e9a41", "5c0e1b7a9d2f"))
+    said, live, foot = message["blocks"]
+    assert said["text"]["text"] == "Noted: 5c0e1b7a9d2f was 151; predicted 140.2, so off by +10.8."
+    assert live["elements"][0]["text"] == "Live accuracy: v1f0c2e9a41 off by 12.2 on average (5 with feedback)"
+    assert buttons(message) == []
