@@ -201,7 +201,7 @@ def export(store: Store, args: argparse.Namespace) -> int:
     except SQLAlchemyError as error:
         print(f"predbot: the store could not be read: {describe(error)}", file=sys.stderr)
         return 1
-    print(f"{lines:,} rows exported to {args.output}")
+    print(f"{lines:,} {'row' if lines == 1 else 'rows'} exported to {args.output}")
     return 0
 
 

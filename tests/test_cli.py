@@ -367,7 +367,7 @@ def test_ask_is_remembered_in_the_data_directory_and_export_writes_it(predbot, t
     answer = json.loads(asked.stdout)
     out = tmp_path / "out.csv"
     exported = predbot("export", "-o", str(out), "--data", str(data), "--model", "churn", "--since", "2020-01-01")
-    assert (exported.returncode, exported.stdout) == (0, f"1 rows exported to {out}\n"), exported.stderr
+    assert (exported.returncode, exported.stdout) == (0, f"1 row exported to {out}\n"), exported.stderr
     [line] = list(csv.DictReader(out.open()))
     assert (line["prediction_id"], line["sender"], line["channel"]) == (answer["prediction_id"], "terminal", "terminal")
     assert line["prediction"] == answer["body"]["rows"][0]["prediction"] and (data / "predbot.db").is_file()

@@ -101,20 +101,20 @@ def run(command: list[str]) -> None:
 
 def create_database(url: str, name: str) -> str:
     """A new, empty database on the server `url` points at; its URL."""
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
+    administer(url, f'CREATE DATABASE "{name}"')
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(url: str) -> None:
+    administer(url, f'DROP DATABASE "{make_url(url).database}" WITH (FORCE)')
+
+
+def administer(url: str, statement: str) -> None:
+    """A statement that runs outside any transaction, on the server's `postgres` database."""
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{make_url(url).database}" WITH (FORCE)'))
+            connection.execute(text(statement))
     finally:
         admin.dispose()
 
