@@ -21,9 +21,9 @@ from dataclasses import replace
 from typing import IO, TYPE_CHECKING
 
 import parser
-from bot import memory, reply
+from bot import follow_up, memory, reply
 from bot.help import help_text
-from bot.present import example_command, field_reply, row_reply, whatif_body
+from bot.present import example_command, field_reply, inputs_text, row_reply, whatif_body
 from scoring.batch import BatchError, score_csv
 from scoring.compare import compare
 from scoring.model import Model
@@ -92,14 +92,16 @@ class Bot:
                 return reply.Reply(reply.Status.OK, reply.Help(help_text(command.topic, self.registry)))
             case parser.History() | parser.Show() | parser.Feedback():
                 return memory.recall(self.store, command, sender, self.registry.names())
+            case parser.WhatIf(base=None):
+                return self.whatif_on_last(command, sender)
         model = self.model(command.model)
         if isinstance(model, reply.Reply):
             return model
         match command:
             case parser.Predict():
-                return self.predict(model, command, text, sender.channel)
+                return self.predict(model, command, text, sender)
             case parser.WhatIf():
-                return self.whatif(model, command)
+                return self.whatif(model, self.named_row(model, command.base), command.changes)
             case parser.Explain():
                 return explain(model, memory.live(self.store, model.name))
             case parser.Schema():
@@ -120,7 +122,10 @@ class Bot:
     def model(self, name: str | None) -> Model | reply.Reply:
         return look_up(self.registry, name)
 
-    def predict(self, model: Model, command: parser.Predict, text: str, channel: str = "") -> reply.Reply:
+    def predict(self, model: Model, command: parser.Predict, text: str, sender: reply.Sender = ANYONE) -> reply.Reply:
+        """Each row scored; a single row that gives only some fields, in a conversation whose last prediction is of
+        this model, is that prediction's row with the fields given changed (bot.follow_up), and shown whole."""
+        channel = sender.channel
         if not command.rows:
             return reply.Reply.refused(
                 f"Give the values to predict from, like this:\n{self.example(model)}\n"
@@ -129,18 +134,34 @@ class Bot:
         if len(command.rows) > self.max_rows:
             return too_many_rows(len(command.rows), self.max_rows, channel)
         named = [self.named_row(model, row) for row in command.rows]
+        shown = [text[row.span.start:row.span.end].strip() for row in command.rows]
+        if built_on := self.partial_base(model, named, sender):
+            named[0] = filled(model, built_on[1], named[0])
+            shown[0] = inputs_text(named[0])
         results = score(model, [r for r in named if not isinstance(r, Problem)], TOP_K)
         scored = iter(results)
         rows = []
-        for source, named_row in zip(command.rows, named, strict=True):
-            shown = text[source.span.start:source.span.end].strip()
+        for inputs, named_row in zip(shown, named, strict=True):
             if isinstance(named_row, Problem):
-                rows.append(reply.Row(inputs=shown, reason=named_row.message))
+                rows.append(reply.Row(inputs=inputs, reason=named_row.message))
             else:
-                rows.append(row_reply(model, next(scored), shown))
+                rows.append(row_reply(model, next(scored), inputs))
         status = reply.Status.OK if any(r.ok for r in rows) else reply.Status.NOT_PREDICTED
         scale = next((r.scale for r in results if r.ok and r.scale), "")
-        return answer(status, reply.Prediction(tuple(rows), scale), model)
+        return answer(status, reply.Prediction(tuple(rows), scale, built_on[0] if built_on else ""), model)
+
+    def partial_base(self, model: Model, named: list[dict[str, object] | Problem],
+                     sender: reply.Sender) -> tuple[str, dict[str, object]] | None:
+        """The id and row of the conversation's last prediction, when it is of `model` and the one row `named`
+        leaves some of the model's fields out; the store is asked only then."""
+        if len(named) != 1 or isinstance(given := named[0], Problem):
+            return None
+        if not set(model.schema.names) - {model.field_name(key) for key in given}:
+            return None
+        base = follow_up.last(self.store, sender)
+        if base is None or base.model != model.name or isinstance(row := self.named_row(model, base.row), Problem):
+            return None
+        return base.prediction_id, row
 
     def named_row(self, model: Model, row: parser.Row) -> dict[str, object] | Problem:
         if row.items and isinstance(row.items[0], parser.Value):
@@ -152,16 +173,32 @@ class Bot:
             named[pair.key] = plain(pair.value)
         return named
 
-    def whatif(self, model: Model, command: parser.WhatIf) -> reply.Reply:
-        base = self.named_row(model, command.base)
+    def whatif(self, model: Model, base: dict[str, object] | Problem, changes: parser.Row,
+               built_on: str = "") -> reply.Reply:
+        """`base` changed by `changes`; `built_on` names the prediction a follow-up took `base` from."""
         if isinstance(base, Problem):
             return reply.Reply.not_predicted(base.message, model)
-        changes = {pair.key: plain(pair.value) for pair in command.changes.items}  # the grammar makes these pairs
-        comparison = compare(model, base, changes, TOP_K)
+        changed = {pair.key: plain(pair.value) for pair in changes.items}  # the grammar makes these pairs
+        comparison = compare(model, base, changed, TOP_K)
         if isinstance(comparison, Problem):
             return reply.Reply.not_predicted(comparison.message, model)
         status = reply.Status.OK if comparison.ok else reply.Status.NOT_PREDICTED
-        return answer(status, whatif_body(model, comparison), model)
+        return answer(status, replace(whatif_body(model, comparison), built_on=built_on), model)
+
+    def whatif_on_last(self, command: parser.WhatIf, sender: reply.Sender) -> reply.Reply:
+        """`whatif: income=80000`: the changes to the conversation's last prediction, of its model unless named."""
+        base = follow_up.last(self.store, sender)
+        if base is None:
+            return reply.Reply.refused(follow_up.NOTHING_YET, "nothing_to_build_on")
+        model = self.model(command.model or base.model)
+        if isinstance(model, reply.Reply):
+            return model
+        if model.name != base.model:
+            return reply.Reply.refused(f"The last prediction here, {base.prediction_id}, is of {base.model}, so "
+                                       f"there is no {model.name} row to build on: give the whole row, "
+                                       f"`whatif {model.name}: key=value, ... -> key=value`.", "nothing_to_build_on",
+                                       model)
+        return self.whatif(model, self.named_row(model, base.row), command.changes, base.prediction_id)
 
     def schema(self, name: str | None) -> reply.Reply:
         """`schema NAME` without the parsing, for `predbot schema` and the chat's greeting."""
@@ -286,6 +323,12 @@ def batch_reply(model: Model, scored: Sequence[reply.ScoredFile], files: Sequenc
 def plain(value: parser.Value) -> object:
     """A parsed value as the scorer takes it; the parser already read numbers and units."""
     return value.value
+
+
+def filled(model: Model, base: dict[str, object], given: dict[str, object]) -> dict[str, object]:
+    """`base` with the fields `given` changed, each under the name the schema gives it, so `fee` changes
+    `monthly_fee`: the person's fields win."""
+    return {model.field_name(key): value for row in (base, given) for key, value in row.items()}
 
 
 def answer(status: reply.Status, body: reply.Body, model: Model, with_id: bool = True) -> reply.Reply:

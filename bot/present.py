@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from bot import reply
 from parser import literal
+from parser.format import key_text
 from scoring.compare import Comparison
 from scoring.model import Model
 from scoring.problems import number_text, shorten, typed
@@ -26,7 +27,19 @@ def value_text(value: object) -> str:
 
 
 def inputs_text(row: Mapping[str, object]) -> str:
-    return ", ".join(f"{k}={value_text(v)}" for k, v in row.items())
+    """A row as the model was given it, exactly and with keys quoted where they must be, so that it reads back as
+    itself: a follow-up in a conversation builds on it (`value_text` rounds numbers for people)."""
+    return ", ".join(f"{key_text(k)}={exact_text(v)}" for k, v in row.items())
+
+
+def exact_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(value)                  # the shortest text that reads back as this float: 20000.5, 1e-07
+    return "?" if value is None else literal(shorten(str(value), VALUE_CHARS))
 
 
 def row_reply(model: Model, result: RowResult, inputs: str) -> reply.Row:

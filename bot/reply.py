@@ -34,14 +34,16 @@ class Sender:
     channel: str = ""           # where answers go: "terminal", "email", or a Slack channel id (D... for a DM)
     medium: str = ""            # "slack", "email" or "terminal"; "" when not known
     workspace: str = ""         # the Slack team id; the bot's mail domain
-    conversation: str = ""      # who else sees the answers: a Slack channel id, the mail thread's first
-                                # Message-ID, "terminal"
+    conversation: str = ""      # who else sees the answers, and what follow-ups build on: a Slack channel id,
+                                # the mail thread's first Message-ID, "terminal:<session>" for a chat
     thread: str = ""            # the Slack thread_ts answers go to, if any
 
     @classmethod
-    def terminal(cls, user: str) -> Sender:
-        """Someone at predbot's own terminal (`predbot chat`, `predbot ask`)."""
-        return cls(user, channel="terminal", medium="terminal", conversation="terminal")
+    def terminal(cls, user: str, session: str = "") -> Sender:
+        """Someone at predbot's own terminal. A `predbot chat` run is a `session`, a conversation of its own that
+        follow-ups build on; `predbot ask` has none, so what it answers is seen again only by its asker and never
+        built on (an ask a day later must not follow up an old chat)."""
+        return cls(user, channel="terminal", medium="terminal", conversation=f"terminal:{session}" if session else "")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Row:
 class Prediction:
     rows: tuple[Row, ...]
     scale: str = ""                          # what driver contributions measure
+    built_on: str = ""                       # a follow-up's: the id of the prediction its row was filled from
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class WhatIf:
     about: str = ""                          # classifiers: the class whose chance the moves measure
     others: float = 0.0                      # what the unchanged fields moved it by, through interactions
     total: float | None = None               # the whole move, on `scale`; None when there are no drivers
+    built_on: str = ""                       # a follow-up's: the id of the prediction it changed
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from itertools import chain
@@ -32,7 +33,7 @@ def chat(bot: Bot, as_json: bool = False, *, history: Path, user: str) -> int:
     interactive = sys.stdin.isatty()
     if interactive:
         _enable_history(history)
-    sender = Sender.terminal(user)
+    sender = Sender.terminal(user, session=uuid.uuid4().hex)      # this run is the conversation follow-ups build on
     if not as_json:
         print(GREETING.format(example=greeting_example(bot)))
     while True:

@@ -70,7 +70,7 @@ class Predict:
 @dataclass(frozen=True)
 class WhatIf:
     model: str | None
-    base: Row
+    base: Row | None            # None: `whatif: income=80000`, built on the conversation's last prediction
     changes: Row
     model_span: Span | None = _optional_span()
 

@@ -5,8 +5,9 @@ from parser.commands import CommandDoc
 COMMANDS: tuple[CommandDoc, ...] = (
     CommandDoc("predict", "predict [MODEL]: key=value, ... [; more rows]",
                "Score one or more rows", "predict: age=45, income=60000"),
-    CommandDoc("whatif", "whatif [MODEL]: key=value, ... -> key=value, ...",
-               "Compare a row with a changed copy of it", "whatif: age=45, income=60000 -> income=80000"),
+    CommandDoc("whatif", "whatif [MODEL]: [key=value, ... ->] key=value, ...",
+               "Compare a row (else the last prediction here) with a changed copy of it",
+               "whatif: age=45, income=60000 -> income=80000"),
     CommandDoc("explain", "explain [MODEL]",
                "What drives a model's predictions overall", "explain churn"),
     CommandDoc("schema", "schema [MODEL]  (or fields [MODEL])",

@@ -16,6 +16,8 @@ def to_text(command: Command) -> str:
             return "predict" + (f" {model}" if model else "")
         case Predict(model, rows):
             return f"predict{head(model, rows[0])} " + "; ".join(row_text(row) for row in rows)
+        case WhatIf(model, None, changes):
+            return f"whatif{head(model, changes)} {row_text(changes)}"
         case WhatIf(model, base, changes):
             return f"whatif{head(model, base)} {row_text(base)} -> {row_text(changes)}"
         case Explain(model):

@@ -43,7 +43,7 @@ COMMAND_RULES = _command_rules()
 VERB = re.compile("(?:" + "|".join(f"(?P<{name}>{PARSER.get_terminal(name.upper()).pattern.to_regexp()})"
                                       for name in COMMAND_RULES) + ")")
 TAKES_ROWS = frozenset(name for name, expansions in COMMAND_RULES.items()
-                       if any({"rows", "row"} & set(symbols) for symbols in expansions))
+                       if any({"rows", "pairs"} & set(symbols) for symbols in expansions))
 
 
 def verb(line: str) -> str | None:

@@ -40,6 +40,10 @@ class ToCommand(Transformer):
     def whatif(self, _verb: Token, model: Token | None, base: Row, _arrow: Token, changes: Row) -> WhatIf:
         return WhatIf(text(model), base, changes, model_span=optional_span(model))
 
+    def follow_up(self, _verb: Token, model: Token | None, changes: Row) -> WhatIf:
+        """Changes only: the core builds them on the conversation's last prediction."""
+        return WhatIf(text(model), None, changes, model_span=optional_span(model))
+
     def explain(self, _verb: Token, model: Token | None) -> Explain:
         return Explain(text(model), model_span=optional_span(model))
 

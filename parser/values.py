@@ -160,7 +160,7 @@ def written(number: int | float, significant: int = 4) -> str:
     if abs(rounded) < WRITTEN_OUT:
         return str(int(rounded)) if rounded.is_integer() else f"{rounded:.{significant}g}"
     suffix = next((s for s in ("B", "M", "k") if abs(rounded) >= MAGNITUDES[s]), "k")
-    if abs(rounded) >= 1000 * MAGNITUDES["B"]:
+    if abs(amount) >= 1000 * MAGNITUDES["B"]:       # the amount, not the rounded: 999.95B is 1000B, not 1e+12
         return f"{rounded:.{significant}g}"
     return f"{rounded / MAGNITUDES[suffix]:.{significant}g}{suffix}"
 

@@ -425,3 +425,17 @@ def test_chat_remembers_a_prediction_lists_it_and_takes_feedback_on_it_the_next_
     assert "Asked " in again.stdout and "Feedback: really setosa" in again.stdout
     assert "I have no prediction with id 0123456789ab." in again.stdout
     assert re.search(r"^ +Live accuracy: v\w+ 100% right \(1 of 1 with feedback\)$", again.stdout, re.MULTILINE)
+
+
+def test_a_chat_session_follows_up_its_own_last_prediction_and_a_new_session_or_an_ask_does_not(predbot, tmp_path):
+    data = str(tmp_path / "data")
+    first = predbot("chat", "--data", data, stdin="predict: age=45, income=60000, support_calls=4\n"
+                                                  "whatif: income=80000\n")
+    assert first.returncode == 0, first.stderr
+    prediction_id, whatif_id = re.findall(r"· id ([0-9a-f]{12})\]", first.stdout)
+    assert f"built on {prediction_id}, the last prediction here\nwhat if income: 60k -> 80k\n" in first.stdout
+    nothing = "Nothing to build on here yet: give the whole row, `whatif: age=45, income=60000 -> income=80000`"
+    later = predbot("chat", "--data", data, stdin="whatif: income=90000\n")
+    assert later.returncode == 0 and nothing in later.stdout and whatif_id not in later.stdout
+    asked = predbot("ask", "--data", data, "whatif: income=90000")
+    assert asked.returncode == 1 and nothing in asked.stdout

@@ -15,9 +15,9 @@ from html import escape
 
 from bot import reply
 from bot.render.words import (NEXT_STEPS, abs_amount, amount, answered_briefly, asked_briefly, asked_line, batch_line,
-                              driver_phrase, echoed, explained, feedback_line, footer, headline, history_intro,
-                              live_line, live_text, not_loaded, noted_lines, outcomes_text, percent, plain_lines,
-                              rows_of, scale_note, when, whatif_change, whatif_parts)
+                              built_on, driver_phrase, echoed, explained, feedback_line, footer, headline,
+                              history_intro, live_line, live_text, not_loaded, noted_lines, outcomes_text, percent,
+                              plain_lines, rows_of, scale_note, when, whatif_change, whatif_parts)
 
 SIGN_OFF = "predbot · send `help` for the commands"
 STYLE = ("body{font-family:sans-serif;line-height:1.4}pre{background:#f4f4f4;padding:6px}"
@@ -73,7 +73,7 @@ def body(b: object) -> str:
 
 @body.register
 def _(b: reply.Prediction) -> str:
-    parts = [row_html(row, b.scale) for row in b.rows]
+    parts = [follow_up_html(b), *(row_html(row, b.scale) for row in b.rows)]
     if note := scale_note(b.scale):
         parts.append(f'<p class="foot">{escape(note)}</p>')
     return "".join(parts)
@@ -100,7 +100,11 @@ def _(b: reply.WhatIf) -> str:
     moved = table(["what moved it", "by"], [[label, amount(move, b.scale)] for label, move in parts]) if parts else ""
     note = f'<p class="foot">{escape(scale_note(b.scale))}</p>' if parts and scale_note(b.scale) else ""
     question = f"<p>What if {escape(changes)}</p>" if b.changes else ""
-    return f"{question}{table(['', 'prediction'], rows)}{moved}{note}"
+    return f"{follow_up_html(b)}{question}{table(['', 'prediction'], rows)}{moved}{note}"
+
+
+def follow_up_html(b: reply.Prediction | reply.WhatIf) -> str:
+    return f'<p class="foot">{escape(line)}</p>' if (line := built_on(b)) else ""
 
 
 @body.register

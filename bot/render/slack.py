@@ -15,7 +15,7 @@ from typing import Any
 
 from bot import reply
 from bot.render.words import (NEXT_STEPS, amount, answered_briefly, asked_briefly, asked_line, bar, batch_line,
-                              body_lines, driver_phrase, echoed, explained, feedback_line, footer, headline,
+                              body_lines, built_on, driver_phrase, echoed, explained, feedback_line, footer, headline,
                               history_intro, noted_lines, outcomes_text, percent, rows_of, scale_note, when,
                               whatif_change, whatif_parts)
 from parser import feedback_text
@@ -81,12 +81,16 @@ def body(b: object) -> list[Block]:
 def _(b: reply.Prediction) -> list[Block]:
     if len(b.rows) > DETAILED_ROWS:
         return paragraphs([row_line(n, row) for n, row in enumerate(b.rows, 1)])
-    blocks: list[Block] = []
+    blocks = follow_up_blocks(b)
     for number, row in enumerate(b.rows, 1):
         blocks += row_blocks(row, b.scale, f"{number}. " if len(b.rows) > 1 else "")
     if any(row.drivers for row in b.rows) and (note := scale_note(b.scale)):
         blocks.append(context(note))
     return blocks
+
+
+def follow_up_blocks(b: reply.Prediction | reply.WhatIf) -> list[Block]:
+    return [context(escape(line))] if (line := built_on(b)) else []
 
 
 def row_blocks(row: reply.Row, scale: str, label: str = "") -> list[Block]:
@@ -128,7 +132,7 @@ def _(b: reply.WhatIf) -> list[Block]:
     outcome = [f"*Before*\n{escape(headline(b.before))}", f"*After*\n{escape(headline(b.after))}"]
     if change := whatif_change(b):
         outcome.append(f"*Change*\n{escape(change)}")
-    blocks = [section(f"*What if* {escape(changes)}?")] if b.changes else []
+    blocks = follow_up_blocks(b) + ([section(f"*What if* {escape(changes)}?")] if b.changes else [])
     blocks.append(fields(outcome))
     if parts := whatif_parts(b):
         phrases = [f"{label}: {amount(move, b.scale)}" for label, move in parts]

@@ -116,6 +116,11 @@ def scale_note(scale: str) -> str:
             "target": "drivers in the target's units"}.get(scale, "")
 
 
+def built_on(b: reply.Prediction | reply.WhatIf) -> str | None:
+    """A follow-up says which prediction it built on, so a surprising answer can be traced to its base row."""
+    return f"built on {b.built_on}, the last prediction here" if b.built_on else None
+
+
 def footer(r: reply.Reply) -> str:
     parts = []
     if r.model:
@@ -247,7 +252,7 @@ def body_lines(b: object) -> list[str]:
 
 @body_lines.register
 def _(b: reply.Prediction) -> list[str]:
-    lines: list[str] = []
+    lines = [line] if (line := built_on(b)) else []
     for number, row in enumerate(b.rows, 1):
         label = f"{number}. " if len(b.rows) > 1 else ""
         first, *rest = row_lines(row, b.scale)
@@ -271,7 +276,8 @@ def row_lines(row: reply.Row, scale: str) -> list[str]:
 
 @body_lines.register
 def _(b: reply.WhatIf) -> list[str]:
-    lines = [f"what if {', '.join(f'{c.feature}: {c.before} -> {c.after}' for c in b.changes)}"] if b.changes else []
+    lines = [line] if (line := built_on(b)) else []
+    lines += [f"what if {', '.join(f'{c.feature}: {c.before} -> {c.after}' for c in b.changes)}"] if b.changes else []
     lines.append(f"  before: {headline(b.before)}")
     lines.append(f"  after:  {headline(b.after)}")
     if change := whatif_change(b):

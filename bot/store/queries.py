@@ -35,6 +35,13 @@ def history(sender: str, limit: int, model: str | None) -> Select:
     return query.order_by(predictions.c.at.desc(), predictions.c.prediction_id.desc()).limit(limit)
 
 
+def last(channel: str, workspace: str, conversation: str, thread: str) -> Select:
+    """The conversation's newest prediction or what-if: a follow-up (`whatif: income=80000`) is built on it."""
+    return (select(predictions).where(predictions.c.channel == channel, predictions.c.workspace == workspace,
+                                      predictions.c.conversation == conversation, predictions.c.thread == thread)
+            .order_by(predictions.c.at.desc(), predictions.c.prediction_id.desc()).limit(1))
+
+
 def latest_feedback() -> Subquery:
     """The latest report on each (prediction, row): people correct themselves, and the last word counts."""
     ranked = select(feedback.c.prediction_id, feedback.c.row_index, feedback.c.actual,

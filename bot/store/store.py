@@ -68,6 +68,13 @@ class Store:
         with self.engine.connect() as connection:
             return queries.recorded(connection, connection.execute(queries.history(sender, limit, model)).all())
 
+    def last(self, channel: str, workspace: str, conversation: str, thread: str = "") -> Recorded | None:
+        """The newest prediction or what-if answered in the conversation (a Slack thread or DM, a mail thread, a
+        chat session), which a follow-up builds on; None when there is none."""
+        with self.engine.connect() as connection:
+            found = connection.execute(queries.last(channel, workspace, conversation, thread)).all()
+            return next(iter(queries.recorded(connection, found)), None)
+
     def add_feedback(self, prediction_id: str, row: int, actual: str, sender: str) -> None:
         """Keep what `sender` says row `row` of the prediction really was; UnknownRow if the store has no such row."""
         try:

@@ -67,6 +67,7 @@ predictions = Table(
     Index(None, "sender", "at"),            # history: a sender's newest first
     Index(None, "at"),                      # export --since
     Index(None, "model", "at"),             # export --model, accuracy per model
+    Index(None, "conversation", "thread", "at"),  # a conversation's last prediction, for follow-ups
 )
 
 prediction_rows = Table(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+import parser
 from parser import (Explain, Feedback, Help, History, Models, Pair, Predict, Row, Schema, Show, Span, Value, WhatIf,
                     parse)
 
@@ -83,6 +84,10 @@ ACCEPTED = [
      WhatIf("iris", values(n(5.1), n(3.5), n(1.4), n(0.2)), pairs(("sepal_length", n(6))))),
     ("whatif: 45, 60000 -> income=80000", WhatIf(None, values(n(45), n(60000)), pairs(("income", n(80000))))),
     ("whatif:\nage=45\n-> age=50", WhatIf(None, pairs(("age", n(45))), pairs(("age", n(50))))),
+    # Changes only: the core builds them on the conversation's last prediction
+    ("whatif: income=80k", WhatIf(None, None, pairs(("income", num("80k", 80000))))),
+    ("whatif: age=45, income=60000", WhatIf(None, None, AGE_INCOME)),
+    ("what if churn: age=50;", WhatIf("churn", None, pairs(("age", n(50))))),
     ("EXPLAIN: churn", Explain("churn")),
     ("Fields", Schema(None)),
     ("MODELS", Models()),
@@ -239,3 +244,8 @@ def test_spans_take_no_part_in_equality():
 def test_slash_predict_is_predict_as_slack_types_it():
     assert parse("/predict age=45") == parse("predict age=45")
     assert parse("/predict churn") == Predict("churn", ())
+
+
+def test_a_follow_up_whatif_writes_back_as_itself():
+    follow_up = parse("what if churn: income=80k")
+    assert parser.to_text(follow_up) == "whatif churn: income=80k" and parse(parser.to_text(follow_up)) == follow_up

@@ -48,7 +48,6 @@ REJECTED = [
     ("income=1,200", "thousands", 1, 9),
     ("predict: income=1,200,000 plan=Basic", "thousands", 1, 18),
     ("predict: income=12345,678", "mixed", 1, 23),
-    ("whatif: age=45, income=60000", "whatif_arrow", 1, 29),
     ("whatif: age=45; age=50", "whatif_arrow", 1, 17),
     ("whatif churn: 5, 6", "whatif_arrow", 1, 19),
     ("whatif: age=45 ->", "whatif_changes", 1, 18),

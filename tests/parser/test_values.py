@@ -90,3 +90,7 @@ def test_a_written_number_reads_back_as_about_the_same_number_and_never_as_text(
     assert back == pytest.approx(number, rel=1e-3, abs=1e-300), text
     if 1e-4 <= abs(number) < 1e12:
         assert "e" not in text, text
+
+
+def test_a_number_just_under_a_trillion_that_rounds_up_stays_in_words():
+    assert written(999_950_000_000) == "1000B" and read("1000B") == 10**12

@@ -362,3 +362,19 @@ def test_history_lists_what_was_asked_anywhere_in_a_dm_and_to_the_asker_alone_in
     assert f"`{prediction_id}`" in shown(privately)
     app.settle()
     assert not [call for call in app.fake.calls_to("chat.postMessage") if call.body.get("channel") == "C8"]
+
+
+def test_a_whatif_in_a_mention_s_thread_builds_on_the_thread_s_last_prediction_and_no_other_thread_s(remembering):
+    app, _ = remembering
+    event = app.mention("predict: age=45, income=60000, support_calls=4", channel="C5")
+    assert app.event(event) == 200
+    prediction_id = feedback_buttons(app.fake.wait_for("chat.postMessage", channel="C5", thread_ts=event["ts"]))[0][
+        "value"].split()[1]
+    assert app.event(app.mention("whatif: income=80000", channel="C5", thread_ts=event["ts"])) == 200
+    followed = app.fake.wait_for("chat.postMessage", channel="C5", thread_ts=event["ts"],
+                                 where=lambda call: "What if" in shown(call))
+    assert f"built on {prediction_id}, the last prediction here" in shown(followed)
+    elsewhere = app.mention("whatif: income=80000", channel="C5")               # a thread of its own
+    assert app.event(elsewhere) == 200
+    refused = app.fake.wait_for("chat.postMessage", channel="C5", thread_ts=elsewhere["ts"])
+    assert "Nothing to build on here yet" in shown(refused)

@@ -155,3 +155,17 @@ def test_an_id_recorded_twice_is_kept_once(store):
     assert store.flush()
     assert store.prediction(recorded.prediction_id).entry == recorded
     assert store.stats["failed"] == 0
+
+
+def test_the_last_prediction_of_a_conversation_is_its_newest_there_of_either_kind_and_only_there(store):
+    older, newer = entry(prediction_id="older"), entry(diabetes_row(0), diabetes_row(1), kind="whatif",
+                                                       prediction_id="newer", model="diabetes")
+    elsewhere = replace(entry(prediction_id="elsewhere"), thread="1733045999.000200")
+    for recorded in (older, newer, elsewhere):
+        store.record(recorded)
+    assert store.flush()
+    assert store.last("slack", "T42", "C7", "1733045415.000100").entry == newer
+    assert store.last("slack", "T42", "C7", "1733045999.000200").entry == elsewhere
+    assert store.last("slack", "T42", "C7") is None                    # the channel itself, outside the threads
+    assert store.last("email", "T42", "C7", "1733045415.000100") is None
+    assert store.last("slack", "T9", "C7", "1733045415.000100") is None
