@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import Bot
+from bot.store import Store, open_store
 from scoring.demo import demo_models_dir
 from scoring.registry import Registry
 
@@ -86,3 +87,17 @@ def postgres_url() -> Iterator[str]:
         except PostgresMissing as missing:
             pytest.fail(str(missing))
         yield url
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A SQLite store of the test's own (tests/store/ has its own `store`, on SQLite and PostgreSQL)."""
+    opened = open_store(f"sqlite:///{tmp_path}/s.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def remembering(registry: Registry, store: Store) -> Bot:
+    """A Bot that records its answers and answers history, show and feedback."""
+    return Bot(registry, store=store)

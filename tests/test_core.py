@@ -360,20 +360,6 @@ BO_IN_THREAD = reply.Sender("bo@example.com", "Bo", "email", "email", "example.c
 BO_ELSEWHERE = reply.Sender("bo@example.com", "Bo", "email", "email", "example.com", "<thread-2@example.com>")
 
 
-@pytest.fixture
-def store(tmp_path):
-    from bot.store import open_store
-
-    opened = open_store(f"sqlite:///{tmp_path}/s.db")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def remembering(registry, store) -> Bot:
-    return Bot(registry, store=store)
-
-
 def said(bot, text, sender=ANN) -> reply.Reply:
     answer = bot.handle(text, sender)
     assert render(answer)

@@ -17,20 +17,6 @@ ASK = reply.Sender.terminal("ann")                              # `predbot ask`:
 FIRST = "predict: age=45, income=60000, contract=month-to-month, support_calls=4"
 
 
-@pytest.fixture
-def store(tmp_path):
-    from bot.store import open_store
-
-    opened = open_store(f"sqlite:///{tmp_path}/s.db")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def remembering(registry, store) -> Bot:
-    return Bot(registry, store=store)
-
-
 def test_a_whatif_and_then_a_predict_build_on_the_last_prediction_and_say_which(remembering, registry):
     first = remembering.handle(FIRST, CHAT)
     whatif = remembering.handle("whatif: income=80000", CHAT)
