@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from doubles.loop import LoopThread
 from doubles.slack import Call, FakeSlack, signed
 from bot.slack.service import launch
 from bot.slack.settings import Settings
+from bot.store import open_store
 
 SECRET = "bench-signing-secret"
 TEXT = "age=45, income=60000"
@@ -153,9 +155,11 @@ def main(argv: list[str] | None = None) -> None:
     background = LoopThread()
     fake = FakeSlack()
     background.run(fake.start())
-    settings = Settings(fake.bot_token, signing_secret=SECRET, api_url=fake.api_url, port=0)
-    answerer = Answerer(Bot(registry))
-    service = background.run(launch(answerer, settings))
+    settings = Settings(fake.bot_token, signing_secret=SECRET, api_url=fake.api_url, port=0, rate=(0, 1.0))
+    scratch = tempfile.TemporaryDirectory()
+    store = open_store(f"sqlite:///{scratch.name}/predbot.db")     # as `serve` runs: recording, deduping in it
+    answerer = Answerer(Bot(registry, store=store))
+    service = background.run(launch(answerer, settings, store.shared))
     flask = make_server("127.0.0.1", 0, tutorial(model), threaded=True)
     threading.Thread(target=flask.serve_forever, daemon=True).start()
     tutorial_url = f"http://127.0.0.1:{flask.server_port}/slack/predict"
@@ -174,6 +178,8 @@ def main(argv: list[str] | None = None) -> None:
         background.run(fake.stop())
         background.close()
         answerer.close()
+        store.close()
+        scratch.cleanup()
     print(f"/predict {TEXT!r} on churn over loopback, valid signatures; "
           "answer = response_url hit at the fake (predbot) or HTTP response (tutorial)")
     print(table(runs))

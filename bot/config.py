@@ -158,7 +158,7 @@ def slack_section(given: Sources) -> slack.Settings | None:
         allowed_users=slack.ids(given.setting("slack_allow_users", "PREDBOT_SLACK_ALLOWED_USERS", listed(str), [])),
         allowed_channels=slack.ids(given.setting("slack_allow_channels", "PREDBOT_SLACK_ALLOWED_CHANNELS",
                                                  listed(str), [])),
-        **given.flags(host="slack_host", port="slack_port"))
+        **given.flags(host="slack_host", port="slack_port", rate="slack_rate_limit", lease="slack_lease"))
 
 
 # --- the flags; each defaults to None (not given), so that Sources can tell ---------------------------------
@@ -240,6 +240,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "comma-separate; DMs follow this list [$PREDBOT_SLACK_ALLOWED_USERS] (default: everyone)")
     add("--slack-allow-channels", action="append", metavar="ID", help="answer only in these channel IDs; repeat "
         "or comma-separate [$PREDBOT_SLACK_ALLOWED_CHANNELS] (default: every channel)")
+    add("--slack-rate-limit", metavar="RATE", type=mail.rate_limit,
+        help="answers per user and period, e.g. 20/min; 0 for none (default 20/min, shared by every replica)")
+    add("--slack-lease", metavar="SECONDS", type=seconds, help="an answer acked by a replica that stops is "
+        f"finished by another after this (default {slack.Settings.lease:g})")
 
 
 def seconds(text: str) -> float:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.core import Bot
 from bot.store import Store, open_store
+from bot.store.shared import Shared
 from scoring.demo import demo_models_dir
 from scoring.registry import Registry
 
@@ -87,6 +88,26 @@ def postgres_url() -> Iterator[str]:
         except PostgresMissing as missing:
             pytest.fail(str(missing))
         yield url
+
+
+@pytest.fixture(scope="session")
+def new_shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Shared]]:
+    """`new_shared()`: what replicas decide together (deliveries seen, rate slots, answers owed) on a new SQLite
+    store: one per deployment under test, as a new fake Slack numbers its events and messages from 1 again."""
+    opened: list[Store] = []
+
+    def new() -> Shared:
+        opened.append(open_store(f"sqlite:///{tmp_path_factory.mktemp('shared')}/predbot.db"))
+        return opened[-1].shared
+
+    yield new
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def shared(new_shared: Callable[[], Shared]) -> Shared:
+    return new_shared()
 
 
 @pytest.fixture

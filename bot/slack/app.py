@@ -8,34 +8,44 @@ payload becomes (text, Sender, files) for the Answerer, which runs the core
 on its own threads within a time budget, one command of the text at a time
 (`bot.core.commands`), and each Reply goes back through a Destination. The
 ✓ and ✗ under a prediction hold the `feedback` command they stand for, which
-is answered like one typed, to whoever clicked alone. A
+is answered like one typed, to whoever clicked alone. Each person may ask
+`Settings.rate` times per period, counted in the store across replicas. A
 failure is logged with its traceback and, when the payload is known to be
 Slack's, answered with a short apology where the person asked, so no message
 is lost silently. An unverified body is never acted on: its response_url or
 channel could be anyone's.
+
+Before its ack, a payload is held in the store as an answer owed
+(pending.py), and released once answered: a replica that dies between the
+two leaves it for another to finish. Repeats are dropped first (dedupe.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import reply
 from bot.answering import Answerer
 from bot.core import commands
 from bot.render.slack import RIGHT_ACTION, SHARE_ACTION, WRONG_ACTION
 from bot.slack import access
-from bot.slack.dedupe import Seen, drop_repeats
+from bot.slack.dedupe import DELIVERY, RESUMED, drop_repeats
 from bot.slack.deliver import Destination, ResponseUrl, conversation
 from bot.slack.files import score_shared_files
 from bot.slack.incoming import plain_text, public_command
+from bot.slack.pending import Pending
 from bot.slack.settings import Settings
+from bot.store.shared import Held, Shared
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +53,10 @@ COMMAND = "/predict"
 ANSWERED_SUBTYPES = (None, "file_share")      # plain messages and file shares; not edits, joins or bots
 VERIFIED = "predbot_verified"                 # set in a payload's Bolt context once it is known to be Slack's
 DRAIN_SECONDS = 3.0       # `serve` gives its channels 7 s to stop, and must exit within 10 s of SIGTERM
+RATE_LIMITED = "rate_limited"
 FEEDBACK_ACTIONS = re.compile(f"^(?:{RIGHT_ACTION}|{WRONG_ACTION})$")
 
 Work = Callable[[dict, AsyncWebClient, AsyncRespond, AsyncBoltContext], Awaitable[None]]
-
-
-async def acknowledge(ack: AsyncAck) -> None:
-    await ack()
 
 
 async def mark_verified(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
@@ -62,21 +69,39 @@ async def mark_verified(context: AsyncBoltContext, next: Callable[[], Awaitable[
 class SlackApp:
     """Holds the Bolt app (rather than extending it), and the answers still being worked on."""
 
-    def __init__(self, answerer: Answerer, settings: Settings, name: str = "predbot") -> None:
-        self.answerer, self.settings, self.name = answerer, settings, name
+    def __init__(self, answerer: Answerer, settings: Settings, shared: Shared, name: str = "predbot") -> None:
+        self.answerer, self.settings, self.shared, self.name = answerer, settings, shared, name
         self.bolt = AsyncApp(name="predbot", token=settings.bot_token, signing_secret=settings.signing_secret,
                              process_before_response=True)
         # Bolt builds its own client (passing one as well makes it warn when SLACK_BOT_TOKEN is set).
         self.bolt.client.base_url = settings.api_url
         self.working: set[asyncio.Task] = set()
+        self.pending = Pending(shared, settings.lease, self.resume)
+        self.tending: asyncio.Task | None = None
         self.bolt.use(mark_verified)
-        self.bolt.use(drop_repeats(Seen()))
-        self.bolt.command(COMMAND)(ack=acknowledge, lazy=[self.guarded(self.command)])
-        self.bolt.action(SHARE_ACTION)(ack=acknowledge, lazy=[self.guarded(self.share)])
-        self.bolt.action(FEEDBACK_ACTIONS)(ack=acknowledge, lazy=[self.guarded(self.feedback)])
-        self.bolt.event("app_mention")(ack=acknowledge, lazy=[self.guarded(self.mention)])
-        self.bolt.event("message")(ack=acknowledge, lazy=[self.guarded(self.message)])
+        self.bolt.use(drop_repeats(shared))
+        self.bolt.command(COMMAND)(ack=self.acknowledge, lazy=[self.guarded(self.command)])
+        self.bolt.action(SHARE_ACTION)(ack=self.acknowledge, lazy=[self.guarded(self.share)])
+        self.bolt.action(FEEDBACK_ACTIONS)(ack=self.acknowledge, lazy=[self.guarded(self.feedback)])
+        self.bolt.event("app_mention")(ack=self.acknowledge, lazy=[self.guarded(self.mention)])
+        self.bolt.event("message")(ack=self.acknowledge, lazy=[self.guarded(self.message)])
         self.bolt.error(self.failure)
+
+    def start(self) -> None:
+        """Begin tending this process's owed answers and those of replicas that stopped."""
+        self.tending = asyncio.create_task(self.pending.tend(), name="slack pending answers")
+
+    async def acknowledge(self, ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
+        """The answer is owed from here on: held in the store first, then Slack is told it is coming."""
+        if not context.get(RESUMED):
+            await self.pending.hold(context[DELIVERY], body)
+        await ack()
+
+    async def resume(self, held: Held) -> None:
+        """Answer a payload that a replica acknowledged and did not answer, as if it had just come (it was
+        verified when it did)."""
+        await self.bolt.async_dispatch(AsyncBoltRequest(body=held.payload, mode="socket_mode",
+                                                        context={RESUMED: True, DELIVERY: held.key}))
 
     async def command(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
         """`/predict ...` answers only the person asking; `/predict public ...` answers the channel."""
@@ -131,21 +156,40 @@ class SlackApp:
         return True
 
     async def allowed(self, where: Destination, sender: reply.Sender) -> bool:
-        refusal = access.refusal(self.settings, sender)
+        refusal = access.refusal(self.settings, sender) or await self.rate_refusal(sender)
         if refusal is not None:
             await where.refuse(refusal)
         return refusal is None
 
+    async def rate_refusal(self, sender: reply.Sender) -> reply.Reply | None:
+        """A refusal once the sender has asked `Settings.rate` times in its period, counted by every replica."""
+        count, period = self.settings.rate
+        if count <= 0:
+            return None
+        try:
+            wait = await asyncio.to_thread(self.shared.admit, f"slack:{sender.workspace}:{sender.id}", count, period)
+        except SQLAlchemyError as error:
+            log.warning("answering %s without counting it against the rate limit: the store failed (%s)",
+                        sender.id, type(error).__name__)
+            return None
+        if not wait:
+            return None
+        return reply.Reply.refused(f"You have asked me {count} times in the last {period:g} seconds, which is as "
+                                   f"many as I answer; ask again in {math.ceil(wait)} s.", RATE_LIMITED)
+
     def guarded(self, work: Work) -> Work:
-        """A lazy listener that stopping waits for, and whose failure reaches `failure` (Bolt only logs it)."""
+        """A lazy listener that stopping waits for, whose failure reaches `failure` (Bolt only logs it), and whose
+        answer, given or apologised for, is no longer owed (one cut short stays owed, for another replica)."""
 
         async def lazy(body: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext) -> None:
             task = asyncio.current_task()
             self.working.add(task)
             try:
-                await work(body, client, respond, context)
-            except Exception as error:  # noqa: BLE001 - logged with its traceback and apologised for
-                await self.failure(error, body, client, respond, context)
+                try:
+                    await work(body, client, respond, context)
+                except Exception as error:  # noqa: BLE001 - logged with its traceback and apologised for
+                    await self.failure(error, body, client, respond, context)
+                await self.pending.release(context[DELIVERY])     # before `drain` may let the process go
             finally:
                 self.working.discard(task)
 
@@ -167,6 +211,13 @@ class SlackApp:
             await where.send(reply.Reply.apology())
         except Exception:  # noqa: BLE001 - the log already has the first failure; add this one
             log.exception("could not send the apology for %s either", describe(body))
+
+    async def stop(self) -> None:
+        """Let answers in progress finish, then stop tending: what is unfinished is left for another replica."""
+        await self.drain()
+        if self.tending is not None:
+            self.tending.cancel()
+            await asyncio.gather(self.tending, return_exceptions=True)
 
     async def drain(self, timeout: float = DRAIN_SECONDS) -> int:
         """Let answers in progress finish before the connection goes away; how many did not."""

@@ -1,4 +1,4 @@
-"""Answer each Slack message once, however many times it is delivered.
+"""Answer each Slack message once, however many times and to whichever replica it is delivered.
 
 Slack redelivers an event it thinks we missed (same `event_id`, with an
 `X-Slack-Retry-Num` header), and one message can arrive as two events: a DM
@@ -7,42 +7,34 @@ that mentions the bot is both `message.im` and `app_mention`, with one
 saw it: its signature stays valid for five minutes, so a signature seen
 before is a replay (Slack's own retries are signed anew).
 
-The memory is this process's; replicas behind a load balancer would each
-answer a replay once.
+What was seen is recorded in the store (`Shared.first`, one atomic statement
+per key), so the replicas behind a load balancer answer each delivery once
+between them, whichever of them each retry reaches. A store that cannot be
+reached does not cost an answer: the delivery is answered, and the log says
+that it went unchecked.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
-import time
-from collections import OrderedDict
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.store.shared import Shared
 
 log = logging.getLogger(__name__)
 
-
-class Seen:
-    """Keys seen in the last `ttl` seconds, at most `size` of them (oldest forgotten first)."""
-
-    def __init__(self, ttl: float = 3600.0, size: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl, self.size, self.clock = ttl, size, clock
-        self._keys: OrderedDict[str, float] = OrderedDict()
-
-    def first(self, keys: list[str]) -> bool:
-        """True when none of `keys` was seen before; remembers them all either way."""
-        now = self.clock()
-        while self._keys and (len(self._keys) >= self.size or next(iter(self._keys.values())) < now - self.ttl):
-            self._keys.popitem(last=False)
-        fresh = not any(key in self._keys for key in keys)
-        for key in keys:
-            self._keys[key] = now
-            self._keys.move_to_end(key)
-        return fresh
+KEEP_SECONDS = 3600.0       # Slack retries for minutes and a signature is valid for five: an hour covers both
+DELIVERY = "predbot_delivery"     # in a payload's Bolt context: the key its pending answer is held under
+RESUMED = "predbot_resumed"       # in a payload's Bolt context: taken over from a replica that stopped
 
 
 def delivery_keys(body: Mapping[str, Any]) -> list[str]:
@@ -55,18 +47,36 @@ def delivery_keys(body: Mapping[str, Any]) -> list[str]:
     return keys
 
 
-def drop_repeats(seen: Seen) -> Callable[..., Any]:
-    """Bolt middleware: a repeated delivery is acknowledged (so Slack stops retrying) and not answered."""
+def signature_key(request: AsyncBoltRequest) -> list[str]:
+    """A request's signature, as a key (hashed: the store need not hold it); none in Socket Mode."""
+    signature = (request.headers.get("x-slack-signature") or [""])[0]
+    return [f"signature:{hashlib.sha256(signature.encode()).hexdigest()[:40]}"] if signature else []
 
-    async def middleware(body: dict, request: AsyncBoltRequest, next: Callable[[], Any]) -> BoltResponse | None:
-        keys = delivery_keys(body)
-        signature = (request.headers.get("x-slack-signature") or [""])[0]
-        signed = [f"signature:{signature}"] if signature else []
-        if (keys or signed) and not seen.first(keys + signed):
+
+def drop_repeats(shared: Shared) -> Callable[..., Any]:
+    """Bolt middleware: a repeated delivery is acknowledged (so Slack stops retrying) and not answered; a first
+    one carries the key its answer is owed under (`DELIVERY`)."""
+
+    async def middleware(body: dict, request: AsyncBoltRequest, context: AsyncBoltContext,
+                         next: Callable[[], Any]) -> BoltResponse | None:
+        if context.get(RESUMED):
+            return await next()
+        keys = delivery_keys(body) + signature_key(request)
+        context[DELIVERY] = keys[0] if keys else f"payload:{secrets.token_hex(16)}"
+        if keys and not await first(shared, keys):
             retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
             log.info("already answered %s; dropping the repeat (Slack retry %s)",
-                     keys[0] if keys else "this signed request", retry)       # signatures stay out of the log
+                     keys[0] if keys[0].startswith(("event:", "message:")) else "this signed request", retry)
             return BoltResponse(status=200, body="")
         return await next()
 
     return middleware
+
+
+async def first(shared: Shared, keys: list[str]) -> bool:
+    try:
+        return await asyncio.to_thread(shared.first, keys, KEEP_SECONDS)
+    except SQLAlchemyError as error:
+        log.warning("answering %s without checking it was not answered before: the store failed (%s)",
+                    keys[0], type(error).__name__)
+        return True

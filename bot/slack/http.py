@@ -36,6 +36,7 @@ class HttpService:
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
+        app.start()
         return cls(app, runner, site, host, runner.addresses[0][1])
 
     @property
@@ -48,7 +49,7 @@ class HttpService:
     async def stop(self) -> None:
         """No new requests, then give the answers being worked on a little time to finish."""
         await self.site.stop()
-        await self.app.drain()
+        await self.app.stop()
         await self.runner.cleanup()
 
 

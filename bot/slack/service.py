@@ -20,6 +20,7 @@ from bot.slack.app import SlackApp
 from bot.slack.http import HttpService
 from bot.slack.settings import Settings
 from bot.slack.socket import SocketService
+from bot.store.shared import Shared
 
 
 class Service(Protocol):
@@ -28,18 +29,19 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
-async def start(answerer: Answerer, settings: Settings | None) -> Service | None:
+async def start(answerer: Answerer, settings: Settings | None, shared: Shared) -> Service | None:
     """None when Slack is not configured (no SLACK_BOT_TOKEN)."""
-    return None if settings is None else await launch(answerer, settings)
+    return None if settings is None else await launch(answerer, settings, shared)
 
 
-async def launch(answerer: Answerer, settings: Settings) -> Service:
+async def launch(answerer: Answerer, settings: Settings, shared: Shared) -> Service:
+    """The app in the mode its settings say, deciding with other replicas through `shared`."""
     if not settings.socket_mode and not settings.signing_secret:
         raise ConfigError("Slack's HTTP mode needs SLACK_SIGNING_SECRET (the app's Basic Information page), "
                           "or set SLACK_APP_TOKEN to use Socket Mode instead.")
     client = web_client(settings)
     identity = await checked("SLACK_BOT_TOKEN", settings, client.auth_test())
-    app = SlackApp(answerer, settings, name=f"@{identity.get('user', '?')} in {identity.get('team', '?')}")
+    app = SlackApp(answerer, settings, shared, name=f"@{identity.get('user', '?')} in {identity.get('team', '?')}")
     if settings.socket_mode:
         opened = await checked("SLACK_APP_TOKEN", settings, client.apps_connections_open(app_token=settings.app_token))
         return await SocketService.start(app, settings.app_token, opened["url"])

@@ -17,11 +17,12 @@ class SocketService:
         handler = AsyncSocketModeHandler(app.bolt, app_token)
         handler.client.wss_uri = url
         await handler.connect_async()
+        app.start()
         return cls(app, handler)
 
     def describe(self) -> str:
         return f"Slack as {self.app.name} in Socket Mode"
 
     async def stop(self) -> None:
-        await self.app.drain()
+        await self.app.stop()
         await self.handler.close_async()

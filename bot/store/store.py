@@ -3,7 +3,7 @@
 `record` hands an Entry to the writer thread and returns at once; reads go
 to the database and see what has been written (`flush` waits for that).
 `open_store` makes the schema current first, so a Store always reads and
-writes the tables of tables.py.
+writes the tables of tables.py. `shared` is what replicas decide together there (shared.py).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bot.store.accuracy import accuracies
 from bot.store.engine import connect, shown, writing
 from bot.store.entry import Accuracy, Entry, Recorded
 from bot.store.export import flat
+from bot.store.shared import Shared
 from bot.store.tables import feedback, prediction_rows, predictions
 from bot.store.writer import LIMITS, Limits, Writer, describe
 
@@ -35,6 +36,7 @@ class Store:
     def __init__(self, engine: Engine, limits: Limits = LIMITS) -> None:
         self.engine = engine
         self.insert = insert_ignoring_duplicates(engine)
+        self.shared = Shared(engine)
         self.writer = Writer(self.write, limits, name=f"store-writer {shown(str(engine.url))}")
 
     def record(self, entry: Entry) -> None:

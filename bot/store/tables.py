@@ -4,6 +4,8 @@
 predictions     one per answer that has an id; `reply` is Reply.to_dict() so `show ID` renders it again
 prediction_rows one per row of it, with what the model said (label, raw value, probabilities, drivers, warnings)
 feedback        the real outcome of a row, as people report it; every report is kept, the latest counts
+claims, rate_slots, pending
+                what replicas decide together (shared.py); their times are seconds since the epoch
 """
 
 from __future__ import annotations
@@ -97,4 +99,32 @@ feedback = Table(
     ForeignKeyConstraint(["prediction_id", "row_index"],
                          [prediction_rows.c.prediction_id, prediction_rows.c.row_index], ondelete="CASCADE"),
     Index(None, "prediction_id", "row_index"),
+)
+
+claims = Table(
+    "claims", metadata,
+    Column("key", CleanText, primary_key=True),
+    Column("owner", CleanText, nullable=False),
+    Column("until", Double, nullable=False),
+    Index(None, "until"),                   # prune
+)
+
+rate_slots = Table(
+    "rate_slots", metadata,
+    Column("subject", CleanText, primary_key=True),
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("until", Double, nullable=False),
+    Index(None, "until"),                   # prune
+)
+
+pending = Table(
+    "pending", metadata,
+    Column("key", CleanText, primary_key=True),
+    Column("payload", JSON, nullable=False),
+    Column("owner", CleanText, nullable=False),
+    Column("lease_until", Double, nullable=False),
+    Column("at", Double, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Index(None, "lease_until"),             # take_expired
+    Index(None, "owner"),                   # renew
 )

@@ -14,6 +14,7 @@ payloads, and the signature headers for delivering them over HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -50,6 +51,8 @@ class FakeSlack:
         self.listeners: list[Callable[[Call], None]] = []     # told of each call, on the fake's loop
         self.files: dict[str, tuple[dict, bytes]] = {}
         self.failures: dict[str, str] = {}
+        self.holding: set[str] = set()
+        self.stopping: asyncio.Event | None = None
         self.changed = threading.Condition()
         self.sockets: list[web.WebSocketResponse] = []
         self.counter = itertools.count(1)
@@ -57,6 +60,7 @@ class FakeSlack:
         self.runner: web.AppRunner | None = None
 
     async def start(self) -> None:
+        self.stopping = asyncio.Event()
         server = web.Application()
         server.add_routes([web.route("*", "/api/{method}", self.web_api), web.post("/respond/{n}", self.response),
                            web.get("/files/{id}/{name}", self.download), web.post("/upload/{id}", self.upload),
@@ -68,6 +72,7 @@ class FakeSlack:
         self.root = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
 
     async def stop(self) -> None:
+        self.stopping.set()
         for ws in self.sockets:
             await ws.close()
         await self.runner.cleanup()
@@ -95,6 +100,11 @@ class FakeSlack:
 
     def fail_next(self, method: str, error: str) -> None:
         self.failures[method] = error
+
+    def hold_next(self, method: str) -> None:
+        """Take the next call to `method` and never answer it (until the fake stops): it is recorded as
+        `held:METHOD`, not as a call Slack acted on, as when its caller dies before Slack is done."""
+        self.holding.add(method)
 
     # --- what the test checks -----------------------------------------------------------
 
@@ -151,6 +161,11 @@ class FakeSlack:
     async def web_api(self, request: web.Request) -> web.Response:
         method, at = request.match_info["method"], time.perf_counter()
         body = {**request.query, **await read_body(request)}
+        if method in self.holding:
+            self.holding.discard(method)
+            self.record(Call(f"held:{method}", body, request.path, dict(request.headers), at))
+            await self.stopping.wait()
+            return web.json_response({"ok": False, "error": "fake_stopped"})
         token = self.app_token if method == "apps.connections.open" else self.bot_token
         if request.headers.get("Authorization") != f"Bearer {token}":
             answer = {"ok": False, "error": "invalid_auth"}

@@ -26,6 +26,7 @@ from bot.core import Bot
 from bot.slack.app import SlackApp
 from bot.slack.service import Service, launch
 from bot.slack.settings import Settings
+from bot.store.shared import Shared
 
 SECRET = "test-signing-secret"
 FORM = "application/x-www-form-urlencoded"
@@ -123,19 +124,22 @@ def configured_fixture() -> Callable[..., Settings | None]:
 
 
 @pytest.fixture(scope="module")
-def start_slack(loop: LoopThread, registry) -> Iterator[StartSlack]:
+def start_slack(loop: LoopThread, registry, new_shared) -> Iterator[StartSlack]:
     """Start an app over a fresh fake Slack, in HTTP mode on a free port unless `env` holds SLACK_APP_TOKEN:
-    `start_slack(bot=..., budget=..., env=..., **settings overrides)`."""
+    `start_slack(bot=..., budget=..., env=..., together=Shared, **settings overrides)`, deciding with other
+    replicas through `together` (default: a store of its own). Nobody is rate-limited unless `rate` is
+    given: tests ask many times a minute."""
     started: list[tuple[FakeSlack, Service, Answerer]] = []
     numbers = itertools.count(1)
 
     def start(bot: Bot | None = None, budget: Budget | None = None, env: dict[str, str] | None = None,
-              **overrides: Any) -> Running:
+              together: Shared | None = None, **overrides: Any) -> Running:
         fake = FakeSlack()
         loop.run(fake.start())
         settings = configured(fake.env(SLACK_SIGNING_SECRET=SECRET, **(env or {})), "--slack-port", "0")
         answerer = Answerer(bot or Bot(registry), budget)
-        service = loop.run(launch(answerer, replace(settings, **overrides)))
+        service = loop.run(launch(answerer, replace(settings, **{"rate": (0, 1.0), **overrides}),
+                                  together or new_shared()))
         started.append((fake, service, answerer))
         return Running(fake, service, loop, numbers)
 

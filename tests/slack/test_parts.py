@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.dedupe import Seen, delivery_keys
+from bot.slack.dedupe import delivery_keys
 from bot.slack.incoming import plain_text, public_command
 
 
@@ -25,18 +25,6 @@ def test_slack_markup_becomes_what_was_typed(sent, typed):
 ])
 def test_public_is_a_prefix_word(text, expected):
     assert public_command(text) == expected
-
-
-def test_seen_forgets_after_its_ttl_and_beyond_its_size():
-    now = [0.0]
-    seen = Seen(ttl=10, size=3, clock=lambda: now[0])
-    assert seen.first(["a"]) and not seen.first(["a"])
-    assert not seen.first(["b", "a"])               # one known key is enough to be a repeat
-    now[0] = 11
-    assert seen.first(["a"])
-    for key in "cdef":
-        seen.first([key])
-    assert seen.first(["a"])                        # pushed out by newer keys
 
 
 def test_delivery_keys_name_the_event_and_the_message():

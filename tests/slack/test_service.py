@@ -33,9 +33,9 @@ def answerer(registry):
 
 
 @pytest.fixture
-def start(loop, answerer, configured):
+def start(loop, answerer, configured, shared):
     """Start the Slack channel as `serve` does, on a free port, in environment `env`."""
-    return lambda env: loop.run(service.start(answerer, configured(env, "--slack-port", "0")))
+    return lambda env: loop.run(service.start(answerer, configured(env, "--slack-port", "0"), shared))
 
 
 @pytest.fixture
@@ -81,12 +81,12 @@ def test_an_unreachable_slack_is_one_line(refused):
     assert refused(env).startswith("cannot reach Slack at http://127.0.0.1:1/api/ (")
 
 
-def test_a_port_in_use_is_one_line(start, loop, answerer, fake, configured):
+def test_a_port_in_use_is_one_line(start, loop, answerer, fake, configured, shared):
     running = start(fake.env(SLACK_SIGNING_SECRET="s"))
     try:
         with pytest.raises(ConfigError, match=f"^Slack's HTTP mode cannot listen on 127.0.0.1:{running.port}: "):
             loop.run(service.start(answerer, configured(fake.env(SLACK_SIGNING_SECRET="s"),
-                                                        "--slack-port", str(running.port))))
+                                                        "--slack-port", str(running.port)), shared))
     finally:
         loop.run(running.stop())
 
@@ -121,10 +121,11 @@ class StuckBot(Bot):
         return super().handle(*args, **kwargs)
 
 
-def test_stopping_waits_for_an_unfinished_answer_only_a_few_seconds(loop, registry, fake, configured):
+def test_stopping_waits_for_an_unfinished_answer_only_a_few_seconds(loop, registry, fake, configured, shared):
     bot = StuckBot(registry)
     answerer = Answerer(bot)
-    running = loop.run(service.launch(answerer, configured(fake.env(SLACK_SIGNING_SECRET="s"), "--slack-port", "0")))
+    running = loop.run(service.launch(answerer, configured(fake.env(SLACK_SIGNING_SECRET="s"), "--slack-port", "0"),
+                                      shared))
     try:
         [ack] = asyncio.run(post_all(running.url, [signed_form("s", fake.command("models"))], concurrency=1))
         assert ack.status == 200 and bot.started.wait(20)

@@ -31,7 +31,7 @@ FORGERY_ROUNDS = 100         # of every forgery in the corpus: a few thousand re
 
 
 @pytest.fixture
-def slack(registry):
+def slack(registry, shared):
     """The real HTTP endpoint over a fake Slack, and a second listener that no request may reach.
 
     The fakes run on a loop of their own, as Slack would, so the app's loop does only the app's work.
@@ -41,7 +41,8 @@ def slack(registry):
     outside.run(fake.start())
     outside.run(elsewhere.start())
     answerer = Answerer(Bot(registry))
-    service = loop.run(launch(answerer, Settings(fake.bot_token, signing_secret=SECRET, api_url=fake.api_url, port=0)))
+    settings = Settings(fake.bot_token, signing_secret=SECRET, api_url=fake.api_url, port=0, rate=(0, 1.0))
+    service = loop.run(launch(answerer, settings, shared))
     yield loop, service, fake, elsewhere
     loop.run(service.stop())
     outside.run(elsewhere.stop())
