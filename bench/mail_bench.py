@@ -8,6 +8,7 @@ in the same run, bare `Bot.handle` per message, so the mail overhead shows as a
 ratio. Each sender sends a mail, waits for its reply, and sends the next over
 the same SMTP connection; each level stops at --mails or --seconds, whichever
 comes first. Everything shares this machine's cores: clients, server, sink.
+The server claims each mail in a SQLite store, as one host of several would.
 
 Then a size ladder: one mail whose body is a single line of 1 KB to 1 MB (of
 `a=1` words, of spaces, of unclosed HTML tags), time from MAIL to reply, so
@@ -27,6 +28,7 @@ from email.message import EmailMessage
 
 from bot.answering import Answerer
 from bot.core import Bot
+from bot.store import open_store
 from doubles.mail import ServiceThread, Sink
 from scoring.demo import demo_models_dir
 from scoring.registry import Registry
@@ -110,9 +112,10 @@ def main(argv: list[str] | None = None) -> None:
     per_handle = bare_handle(bot, 50)
     sink = Sink()
     answerer = Answerer(bot)
-    with tempfile.TemporaryDirectory() as spool:
-        service = ServiceThread(answerer, ["--smtp-port", "0", "--spool", spool, "--rate-limit", "0",
-                                           "--relay-host", "127.0.0.1", "--relay-port", str(sink.port)])
+    with tempfile.TemporaryDirectory() as where:
+        store = open_store(f"sqlite:///{where}/predbot.db")
+        service = ServiceThread(answerer, ["--smtp-port", "0", "--spool", f"{where}/spool", "--rate-limit", "0",
+                                           "--relay-host", "127.0.0.1", "--relay-port", str(sink.port)], store.shared)
         try:
             numbers = itertools.count()
             level(service.port, sink, numbers, 1, 3, args.seconds)          # warm up the whole path
@@ -121,6 +124,7 @@ def main(argv: list[str] | None = None) -> None:
             sizes = ladder(service.port, sink, numbers)
         finally:
             service.close()
+            store.close()
             sink.close()
             answerer.close()
 

@@ -20,6 +20,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.answering import Answerer
 from bot.mail import service as mail
 from bot.slack import service as slack
@@ -27,28 +29,33 @@ from bot.slack import service as slack
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.core import Bot
+    from bot.store.shared import Shared
 
 log = logging.getLogger(__name__)
 
 STOP_SECONDS = 7.0          # for every channel to stop, side by side; SIGTERM to exit stays under 10 s
+PRUNE_SECONDS = 600.0       # how often the store forgets what ran out
 STORE_SECONDS = 2.0         # then for the store to write what is queued: 9 s in all
 SLACK_OFF = ("set SLACK_BOT_TOKEN, with SLACK_APP_TOKEN for Socket Mode or SLACK_SIGNING_SECRET for HTTP mode "
              "(README: Slack)")
 
 
 async def serve(bot: Bot, config: Config, chat: bool = True) -> int:
-    """Serve until Ctrl-C or SIGTERM; with `chat`, the terminal chat joins when stdin is a terminal."""
+    """Serve until Ctrl-C or SIGTERM; with `chat`, the terminal chat joins when stdin is a terminal. The bot has
+    a store: it is also where the channels share what replicas decide together."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     answerer = Answerer(bot, config.budget)
     watcher = bot.registry.watch(interval=2.0)      # model files are (re)loaded here, never by a request
+    pruning = asyncio.create_task(prune(bot.store.shared), name="store pruning")
     services = []
     try:
-        services.append(await mail.start(answerer, config.mail))   # one by one, so a failure stops those started
+        # one by one, so a failure stops those started; replicas share the store's decisions
+        services.append(await mail.start(answerer, config.mail, bot.store.shared))
         say(f"serving {services[-1].describe()}")
-        if (on_slack := await slack.start(answerer, config.slack)) is not None:
+        if (on_slack := await slack.start(answerer, config.slack, bot.store.shared)) is not None:
             services.append(on_slack)
             say(f"serving {on_slack.describe()}")
         else:
@@ -62,12 +69,22 @@ async def serve(bot: Bot, config: Config, chat: bool = True) -> int:
             threading.Thread(target=chat_then_stop, args=(bot, config, loop, stopping), daemon=True).start()
         await stopping.wait()
     finally:
+        pruning.cancel()
         watcher.stop(timeout=1.0)
         await stop_all(services)
         answerer.close()
-        if bot.store is not None:
-            bot.store.close(STORE_SECONDS)
+        bot.store.close(STORE_SECONDS)
     return 0
+
+
+async def prune(shared: Shared) -> None:
+    """Now and then, let the store forget the deliveries and rate slots that ran out (no decision needs it)."""
+    while True:
+        try:
+            await asyncio.to_thread(shared.prune)
+        except SQLAlchemyError as error:
+            log.warning("could not prune the store's shared state (%s); trying again later", type(error).__name__)
+        await asyncio.sleep(PRUNE_SECONDS)
 
 
 def say(line: str) -> None:

@@ -1,18 +1,23 @@
 """Whom not to answer (RFC 3834): other robots, mailing lists, bounces, ourselves, floods.
 
 A mail the guard stops gets no reply and a log line, never a bounce: a bounce
-to a forged sender is backscatter.
+to a forged sender is backscatter. The flood limit per sender is counted in
+the store, so every host sharing it counts the same replies.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.mail.addresses import AddressSet, normalize
 from bot.mail.parse import Mail
+from bot.store.writer import describe
+
+if TYPE_CHECKING:
+    from bot.store.shared import Shared
 
 log = logging.getLogger(__name__)
 
@@ -46,33 +51,14 @@ def robot_reason(mail: Mail, ours: AddressSet) -> str | None:
     return next((why for hit, why in checks if hit), None)
 
 
-class RateLimit:
-    """At most `count` replies to one address per `period` seconds (a sliding window)."""
-
-    def __init__(self, count: int, period: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.count = count
-        self.period = period
-        self.clock = clock
-        self.sent: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, address: str) -> bool:
-        if self.count <= 0:
-            return True
-        now = self.clock()
-        times = self.sent[normalize(address)]
-        while times and times[0] <= now - self.period:
-            times.popleft()
-        if len(times) >= self.count:
-            return False
-        times.append(now)
-        return True
-
-
 class Guard:
-    def __init__(self, ours: AddressSet, allowed: AddressSet, rate: RateLimit) -> None:
+    def __init__(self, ours: AddressSet, allowed: AddressSet, rate: tuple[int, float], shared: Shared) -> None:
+        """`rate`: at most so many replies to one address per so many seconds, across the hosts sharing `shared`
+        (a count of 0: no limit)."""
         self.ours = ours
         self.allowed = allowed
-        self.rate = rate
+        self.count, self.period = rate
+        self.shared = shared
 
     def why_not(self, mail: Mail) -> str | None:
         """The reason not to answer this mail, or None to answer it. Refusals are logged here:
@@ -84,8 +70,20 @@ class Guard:
             return reason
         if self.allowed and not (mail.sender in self.allowed and mail.answer_to in self.allowed):
             reason = "not on the allow-list"
-        elif not self.rate.allow(mail.answer_to):
-            reason = f"rate limit of {self.rate.count} replies per {self.rate.period:g}s reached"
+        elif not self.admitted(mail):
+            reason = f"rate limit of {self.count} replies per {self.period:g}s reached"
         if reason:
             log.warning("not answering mail %s from %s: %s", mail.message_id[:200], mail.answer_to, reason)
         return reason
+
+    def admitted(self, mail: Mail) -> bool:
+        """Whether the rate limit lets one more reply go to the mail's sender (and counts it). A store that
+        cannot be reached admits it: a missed limit costs less than a lost answer."""
+        if self.count <= 0:
+            return True
+        try:
+            return self.shared.admit(f"mail:{normalize(mail.answer_to)}", self.count, self.period) == 0
+        except SQLAlchemyError as error:
+            log.warning("answering mail %s from %s without the rate limit: the store cannot be reached (%s)",
+                        mail.message_id[:200], mail.answer_to, describe(error))
+            return True

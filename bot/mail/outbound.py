@@ -54,7 +54,7 @@ class Outbound:
                 due, wait = await thread.run(self.due)
                 if due:
                     try:
-                        await thread.run(lambda: self.send(due))
+                        await thread.run(lambda due=due: self.send(due))
                     except asyncio.CancelledError:
                         self.stopping.set()      # the delivery under way may finish; no more after it
                         raise

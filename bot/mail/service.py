@@ -9,7 +9,7 @@ import ssl
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError
-from bot.mail.guard import Guard, RateLimit
+from bot.mail.guard import Guard
 from bot.mail.outbound import Outbound, Retry
 from bot.mail.server import Listen, SpoolingHandler, listen
 from bot.mail.settings import Settings
@@ -19,6 +19,7 @@ from bot.mail.worker import Worker
 
 if TYPE_CHECKING:
     from bot.answering import Answerer
+    from bot.store.shared import Shared
 
 __all__ = ["MailService", "start"]
 
@@ -57,9 +58,10 @@ class MailService:
         self.spool.unlock()
 
 
-async def start(answerer: Answerer, settings: Settings) -> MailService:
-    """Listen and work, answering through `answerer` (the process's one scoring pool and time budget);
-    a setting that cannot work is a ConfigError that names it."""
+async def start(answerer: Answerer, settings: Settings, shared: Shared) -> MailService:
+    """Listen and work, answering through `answerer` (the process's one scoring pool and time budget), deciding
+    with the other hosts on `shared` which of them answers a mail and how often a sender is answered; a setting
+    that cannot work is a ConfigError that names it."""
     try:
         options = listening(settings)
         spool = Spool(settings.spool)
@@ -67,11 +69,18 @@ async def start(answerer: Answerer, settings: Settings) -> MailService:
     except (ConfigError, SpoolBusy, OSError) as error:      # OSError: the spool is not writable
         raise ConfigError(f"email: {error}") from error
     try:
+        host = spool.host                   # made on the first start, where a spool that cannot keep it stops it
+    except OSError as error:
+        spool.unlock()
+        raise ConfigError(f"email: {error}") from error
+    log.info("the spool %s is host %s to the store's claims", spool.root, host)
+    try:
         spool.prune(settings.keep_days * 86400)
         transport = replies(settings)
         outbound = Outbound(spool, transport, Retry(settings.relay_attempts, settings.relay_backoff))
-        guard = Guard(settings.ours, settings.allowed, RateLimit(*settings.rate))
-        worker = Worker(answerer, spool, guard, settings.max_commands, outbound.wake.set)
+        guard = Guard(settings.ours, settings.allowed, settings.rate, shared)
+        worker = Worker(answerer, spool, guard, shared, settings.keep_days * 86400, settings.max_commands,
+                        outbound.wake.set)
         handler = SpoolingHandler(spool, settings.ours, worker.wake.set)
         server = await listen(handler, options)
     except OSError as error:

@@ -16,6 +16,10 @@ aside instead of being tried forever.
 A file is written, fsynced, renamed into place and its directory fsynced, so
 after a crash or power loss it is either complete or absent. Only one process
 may use a spool at a time (an flock on `lock`).
+
+The spool is the host's own, as an MTA's queue is: what several hosts decide
+together (which of them answers a mail, how many replies a sender may get)
+lives in the store, where each host is known by the random id in `host`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import os
 import secrets
 import time
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 STAGES = ("tmp", "incoming", "outgoing", "sent", "settled", "dead", "failed", "attempts")
@@ -90,6 +95,18 @@ class Spool:
         for count in (self.root / "attempts").iterdir():     # of mail answered just before a crash
             if not (self.root / "incoming" / count.name).exists():
                 count.unlink()
+
+    @cached_property
+    def host(self) -> str:
+        """Who this spool's host is to the store: a random id made the first time it is asked for and kept in the
+        spool, so that a restart is the same host and another spool another host."""
+        path = self.root / "host"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            made = secrets.token_hex(16)
+            write_durably(path, made.encode(), self.root / "tmp" / f"host.{secrets.token_hex(4)}")
+            return made
 
     def unlock(self) -> None:
         if self._lock is not None:

@@ -5,6 +5,13 @@ At least once and idempotent: a mail leaves incoming/ only after its reply
 whose key is already there is dropped. A crash anywhere repeats at most the
 work, never the reply.
 
+Once across hosts: hosts that share a store each keep their own spool, and
+claim a mail's key in the store (for this spool's host) before deciding
+anything about it; a mail another host claimed is dropped as a duplicate,
+while this host's own claim stays its own, so its retries still answer. A
+store that cannot be reached costs the check, never the answer: the mail is
+answered, with a warning.
+
 Reading a mail and composing its reply cost at most what the mail's size
 allows (parse.py bounds them), and scoring goes through the Answerer, which
 has threads of its own and a time budget. Neither holds up a stop: the
@@ -26,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.answering import Pool
 from bot.mail.body import own_words
 from bot.mail.compose import compose
@@ -34,12 +43,14 @@ from bot.mail.parse import Mail, parse
 from bot.mail.spool import Envelope, Spool, message_key, unpack
 from bot.render.email import Answer
 from bot.reply import Sender
+from bot.store.writer import describe
 from parser import MAX_COMMAND_CHARS, Predict, segment
 from parser import parse as parse_command
 from scoring.problems import shorten
 
 if TYPE_CHECKING:
     from bot.answering import Answerer
+    from bot.store.shared import Shared
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +72,14 @@ class Job:
 
 
 class Worker:
-    def __init__(self, answerer: Answerer, spool: Spool, guard: Guard, max_commands: int,
-                 queued: Callable[[], None]) -> None:
+    def __init__(self, answerer: Answerer, spool: Spool, guard: Guard, shared: Shared, keep: float,
+                 max_commands: int, queued: Callable[[], None]) -> None:
+        """`keep`: the seconds a claim on a mail is remembered in `shared`, as the spool remembers its answers."""
         self.answerer = answerer
         self.spool = spool
         self.guard = guard
+        self.shared = shared
+        self.keep = keep
         self.max_commands = max_commands
         self.queued = queued
         self.wake = asyncio.Event()
@@ -125,12 +139,24 @@ class Worker:
         key = message_key(mail.message_id, raw)
         if self.spool.answered(key):
             log.info("mail %s was answered before; dropping this copy", mail.message_id[:200] or key)
+        elif not self.claimed(mail, key):
+            log.info("mail %s is answered by another host; dropping this copy", mail.message_id[:200] or key)
         elif reason := self.guard.why_not(mail):
             self.spool.settle(key, reason)
         else:
             return Job(path, envelope, mail, key, segment(own_words(mail.text)))
         self.spool.done(path)
         return None
+
+    def claimed(self, mail: Mail, key: str) -> bool:
+        """Whether this host is the one to decide about the mail: its claim in the store, made now or before.
+        Runs on the worker's thread, as every store call does, never on the loop."""
+        try:
+            return self.shared.claim(f"mail:{key}", self.spool.host, self.keep)
+        except SQLAlchemyError as error:
+            log.warning("answering mail %s without the cross-host check: the store cannot be reached (%s)",
+                        mail.message_id[:200] or key, describe(error))
+            return True
 
     def reply(self, job: Job, answers: list[Answer], notes: list[str]) -> None:
         envelope, message = compose(job.mail, job.envelope.rcpt_tos[0], job.key, answers, notes)
@@ -170,7 +196,9 @@ class Worker:
             if self.spool.answered(key):         # answered just before a crash cut the last attempt short
                 self.spool.done(path)
                 return False
-            if not self.guard.why_not(mail):
+            if not self.claimed(mail, key):
+                log.info("mail %s is answered by another host; not telling its sender", mail.message_id[:200] or key)
+            elif not self.guard.why_not(mail):
                 self.spool.queue_reply(key, *compose(mail, envelope.rcpt_tos[0], key, [], [SET_ASIDE]))
                 queued = True
         except Exception:  # noqa: BLE001 - without readable headers there is no one to tell

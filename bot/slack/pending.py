@@ -20,7 +20,6 @@ import logging
 import os
 import secrets
 import socket
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,7 +30,6 @@ from bot.store.shared import Held, Shared
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-PRUNE_SECONDS = 60.0        # how often the store forgets deliveries and rate slots that ran out
 
 Resume = Callable[[Held], Awaitable[None]]
 
@@ -52,16 +50,12 @@ class Pending:
 
     async def tend(self) -> None:
         """Renew this process's leases and take over the payloads whose lease ran out, until cancelled."""
-        pruned = time.monotonic()
         while True:
             await asyncio.sleep(self.lease / 3)
             if self.held:
                 await self.safely("renew", self.shared.renew, self.owner, self.lease)
             for held in await self.safely("take over", self.shared.take_expired, self.owner, self.lease) or []:
                 await self.take_over(held)
-            if time.monotonic() - pruned > PRUNE_SECONDS:
-                pruned = time.monotonic()
-                await self.safely("prune", self.shared.prune)
 
     async def take_over(self, held: Held) -> None:
         if held.attempts > MAX_ATTEMPTS:

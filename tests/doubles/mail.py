@@ -26,6 +26,7 @@ from doubles.loop import LoopThread
 
 if TYPE_CHECKING:
     from bot.answering import Answerer
+    from bot.store.shared import Shared
 
 
 @dataclass(frozen=True)
@@ -112,15 +113,16 @@ class ServiceThread:
     """The mail service as `predbot serve` runs it, in its own loop thread, for synchronous callers.
 
     `argv` holds `predbot serve`'s flags; the environment is the process's, as it is for `predbot serve`.
+    `shared` is the store's state shared between hosts: services on one `shared` are hosts of one predbot.
     A setting that cannot work raises the ConfigError that `serve` would stop with.
     """
 
-    def __init__(self, answerer: Answerer, argv: list[str]) -> None:
+    def __init__(self, answerer: Answerer, argv: list[str], shared: Shared) -> None:
         self.args = build_parser().parse_args(["serve", *argv])
         self.settings = Config.from_args(self.args).mail
         self.loop = LoopThread()
         try:
-            self.service = self.loop.run(start(answerer, self.settings))
+            self.service = self.loop.run(start(answerer, self.settings, shared))
         except BaseException:
             self.loop.close()
             raise

@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Serve:
-    """`predbot serve` with mail on a free port and no Slack variables but those in `env`; stderr is read line by
-    line as it comes. With `terminal` (a pty's end) as stdin the chat joins; without, `--no-chat`."""
+    """`predbot serve` with mail on a free port, its files (spool, outbox, store) under `where`, and no Slack
+    variables but those in `env`; stderr is read line by line as it comes. With `terminal` (a pty's end) as
+    stdin the chat joins; without, `--no-chat`."""
 
     def __init__(self, demo_dir: Path, where: Path, *flags: str, env: dict[str, str] | None = None,
                  terminal: int | None = None) -> None:
@@ -26,7 +27,7 @@ class Serve:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "-v", "--models", str(demo_dir), "serve",
              *(["--no-chat"] if terminal is None else []),
-             "--smtp-port", "0", "--spool", str(self.spool), "--outbox", str(self.outbox), *flags],
+             "--smtp-port", "0", "--data", str(where), *flags],
             cwd=ROOT, env=environment, stdin=subprocess.DEVNULL if terminal is None else terminal,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()

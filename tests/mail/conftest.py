@@ -1,4 +1,5 @@
-"""Email channel fixtures: a capturing relay sink, the service on a free port, a TLS certificate."""
+"""Email channel fixtures: a capturing relay sink, the service on a free port (over the test's own `shared`, from
+tests/conftest.py), a TLS certificate."""
 
 from __future__ import annotations
 
@@ -50,14 +51,14 @@ def answerer(registry):
 
 
 @pytest.fixture
-def serve(answerer, sink, tmp_path):
+def serve(answerer, sink, shared, tmp_path):
     """Start the mail service with extra flags; replies go to `sink` unless --outbox is given."""
     started = []
 
     def start(*flags: str) -> ServiceThread:
         relay = [] if "--outbox" in flags else ["--relay-host", "127.0.0.1", "--relay-port", str(sink.port)]
         service = ServiceThread(answerer, ["--smtp-port", "0", "--spool", str(tmp_path / "spool"),
-                                      "--rate-limit", "0", "--relay-backoff", "0.05", *relay, *flags])
+                                           "--rate-limit", "0", "--relay-backoff", "0.05", *relay, *flags], shared)
         started.append(service)
         return service
 
@@ -75,3 +76,13 @@ def unused_port() -> int:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
+
+@pytest.fixture
+def unreachable(unused_port):
+    """State shared in a store that cannot be reached: a PostgreSQL server where none listens."""
+    from bot.store.engine import connect
+    from bot.store.shared import Shared
+
+    engine = connect(f"postgresql://predbot@127.0.0.1:{unused_port}/predbot")
+    yield Shared(engine)
+    engine.dispose()

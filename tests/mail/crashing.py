@@ -92,8 +92,11 @@ class Server:
 
 
 def server(demo_dir: Path, tmp_path: Path, port: int, sink: Sink) -> Server:
-    """A server for `demo_dir`'s models on `port`, spooling in tmp_path/spool, replying through `sink`."""
+    """A server for `demo_dir`'s models on `port`, spooling in tmp_path/spool, replying through `sink`, with a store
+    of its own in tmp_path: a server on another's store is another host of that deployment, and would leave a
+    Message-ID the other answered unanswered."""
     return Server(demo_dir, ["--smtp-port", str(port), "--spool", str(tmp_path / "spool"),
+                   "--store", f"sqlite:///{tmp_path / 'predbot.db'}",
                    "--relay-host", "127.0.0.1", "--relay-port", str(sink.port), "--rate-limit", "0",
                    "--relay-backoff", "0.05"], tmp_path / "server.log")
 
@@ -196,7 +199,7 @@ def run(server: Server, sink: Sink, spool: Path, mails: int, kills: list[Callabl
     senders.start()
     try:
         for moment in kills:
-            wait_until(lambda: moment(senders), 120)
+            wait_until(lambda moment=moment: moment(senders), 120)
             senders.up.clear()
             server.kill()
             moments.append(f"{len(senders.accepted)} accepted, {count(spool / 'incoming')} waiting, "

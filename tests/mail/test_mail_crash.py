@@ -67,7 +67,7 @@ def test_a_mail_that_kills_the_server_twice_is_set_aside_with_a_reply(demo_dir, 
         send(unused_port, slow_csv())
         [name] = wait_until(lambda: attempts(spool))
         for tries in (1, 2):                                    # kill -9 during the first and second attempt
-            wait_until(lambda: attempts(spool) == {name: tries})
+            wait_until(lambda tries=tries: attempts(spool) == {name: tries})
             server.kill()
             server.start()
         text = reply_text(sink.reply_to("<slow@client.test>"))

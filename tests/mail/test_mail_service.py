@@ -274,21 +274,18 @@ def test_starttls_and_auth_when_configured(serve, sink, certificate, monkeypatch
 # --- Predictions remembered, by mail --------------------------------------------------------------------------
 
 @pytest.fixture
-def remembering(registry, sink, tmp_path):
+def remembering(registry, sink, store, tmp_path):
     """The mail service over a bot that records its predictions in a SQLite store; replies go to `sink`."""
     from bot.answering import Answerer
     from bot.core import Bot
-    from bot.store import open_store
     from doubles.mail import ServiceThread
 
-    store = open_store(f"sqlite:///{tmp_path}/s.db")
     answerer = Answerer(Bot(registry, store=store))
     service = ServiceThread(answerer, ["--smtp-port", "0", "--spool", str(tmp_path / "spool"), "--rate-limit", "0",
-                                       "--relay-host", "127.0.0.1", "--relay-port", str(sink.port)])
+                                       "--relay-host", "127.0.0.1", "--relay-port", str(sink.port)], store.shared)
     yield service
     service.close()
     answerer.close()
-    store.close()
 
 
 def asked(service, sink, body: str, sender: str = "Ann Lee <ann@example.com>", **headers: str) -> str:

@@ -82,9 +82,9 @@ def test_an_unreadable_certificate_is_named(tmp_path):
         listening(mail("--smtp-tls-cert", str(missing), "--smtp-tls-key", str(missing)))
 
 
-def test_a_second_server_on_the_same_spool_or_port_stops_with_a_reason(serve, tmp_path):
+def test_a_second_server_on_the_same_spool_or_port_stops_with_a_reason(serve, shared, tmp_path):
     first = serve()
     with pytest.raises(ConfigError, match="^email: another predbot is using the spool"):
-        ServiceThread(None, ["--spool", str(first.settings.spool), "--smtp-port", "0"])
+        ServiceThread(None, ["--spool", str(first.settings.spool), "--smtp-port", "0"], shared)
     with pytest.raises(ConfigError, match=f"^email: cannot listen on 127.0.0.1:{first.port}: "):
-        ServiceThread(None, ["--spool", str(tmp_path / "other"), "--smtp-port", str(first.port)])
+        ServiceThread(None, ["--spool", str(tmp_path / "other"), "--smtp-port", str(first.port)], shared)

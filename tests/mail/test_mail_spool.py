@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -74,3 +75,11 @@ def test_a_set_aside_mail_goes_to_failed_and_stale_counts_are_cleared(tmp_path):
     (tmp_path / "attempts" / "answered-just-before-a-crash.msg").write_bytes(b"1")
     spool.lock()
     assert list((tmp_path / "attempts").iterdir()) == []
+
+
+def test_a_spool_is_one_host_to_the_store_from_start_to_start(tmp_path):
+    host = Spool(tmp_path / "a").host
+    assert re.fullmatch(r"[0-9a-f]{32}", host)
+    assert Spool(tmp_path / "a").host == host                   # a restart is the same host
+    assert Spool(tmp_path / "b").host != host                   # another spool is another host
+    assert list((tmp_path / "a" / "tmp").iterdir()) == []
