@@ -63,7 +63,7 @@ from scoring.rankcoded import RankCodedTrees
 __all__ = [
     "BACKGROUND_ROWS", "CHECK_ROWS", "LOGISTIC_MODELS", "MAX_PERMUTATIONS", "METHODS", "MIN_BACKGROUND_ROWS",
     "SECONDS_PER_CALL", "SEED", "TOLERANCE", "TREE_MODELS", "ColumnShap", "Explainer", "Explanation",
-    "NotApplicable", "PermutationShap", "build_explainer",
+    "NotApplicable", "PermutationShap", "build_explainer", "reads_raw",
 ]
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,14 @@ class Explainer(Protocol):
     method: str
     scale: str
 
-    def explain(self, raw: pd.DataFrame, transformed: Any) -> Explanation: ...
+    def explain(self, raw: pd.DataFrame | None, transformed: Any) -> Explanation:
+        """The rows' drivers, from their raw and their transformed form; raw is None where not `reads_raw`."""
+
+
+def reads_raw(explainer: Explainer) -> bool:
+    """Whether `explainer.explain` reads its raw rows: tree and linear SHAP read only the transformed ones, so a
+    caller that has no DataFrame of the rows need not build one for them."""
+    return not isinstance(explainer, ColumnShap)
 
 
 class NotApplicable(ValueError):
@@ -137,7 +144,7 @@ class ColumnShap:
     background_rows: int
     rows_per_call: int = 1_000_000
 
-    def explain(self, raw: pd.DataFrame, transformed: Any) -> Explanation:
+    def explain(self, raw: pd.DataFrame | None, transformed: Any) -> Explanation:
         rows = self.prepare(transformed)
         values = np.concatenate([self._values(rows[start:start + self.rows_per_call])
                                  for start in range(0, len(rows), self.rows_per_call)])

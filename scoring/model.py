@@ -13,9 +13,10 @@ from typing import Any
 import joblib
 import pandas as pd
 
-from scoring import pipeline
+from scoring import fastpath, pipeline
 from scoring.card import CardError, ModelCard, check_fields, digest, load_card
 from scoring.explain import Explainer, build_explainer
+from scoring.fastpath import RowTransform
 from scoring.importance import global_importance
 from scoring.infer import infer_schema
 from scoring.problems import Problem, listing
@@ -42,8 +43,9 @@ class Model:
     background: pd.DataFrame
     explainer: Explainer | None
 
-    @property
+    @cached_property
     def is_classifier(self) -> bool:
+        """Cached, as `labels` is: scikit-learn works it out from estimator tags, several times per reply."""
         return pipeline.is_classifier_model(self.final)
 
     @property
@@ -52,7 +54,7 @@ class Model:
             return "regression"
         return "binary classifier" if len(self.final.classes_) == 2 else "multiclass classifier"
 
-    @property
+    @cached_property
     def labels(self) -> tuple[str, ...]:
         """Class labels as people read them: the card's names, else the model's classes."""
         if not self.is_classifier:
@@ -70,6 +72,15 @@ class Model:
     def importance(self) -> tuple[str, tuple[tuple[str, float], ...]]:
         """Global drivers, computed once per loaded version (see scoring.importance)."""
         return global_importance(self)
+
+    @cached_property
+    def row_transform(self) -> RowTransform | None:
+        """One row as the final estimator takes it, without pandas (scoring.fastpath); None keeps the plain path.
+
+        Worked out and checked against the pipeline on first use, which `load_model` makes, from the model's own
+        fields: a copy with another preprocessor (dataclasses.replace) works out its own.
+        """
+        return fastpath.row_transform(self.name, self.schema, self.estimator, self.preprocessor, self.background)
 
     @property
     def target(self) -> str:
@@ -153,9 +164,11 @@ def load_model(directory: Path, name: str, require_pin: bool = False) -> Model:
                                        for r in background.to_dict("records")])
             explainer = _explainer(estimator, schema, sample, card, name)
         contents = [(f.name, data if f == path else f.read_bytes()) for f in files]
-        return Model(name=name, version=content_version(contents), estimator=estimator,
-                     preprocessor=preprocessor, final=final, schema=schema, card=card,
-                     background=sample, explainer=explainer)
+        model = Model(name=name, version=content_version(contents), estimator=estimator,
+                      preprocessor=preprocessor, final=final, schema=schema, card=card,
+                      background=sample, explainer=explainer)
+        model.row_transform  # noqa: B018 - chosen, checked and logged at load, not on the first request
+        return model
     except ModelLoadError:
         raise
     except CardError as error:      # its message names the card and the part of it that is wrong

@@ -33,9 +33,12 @@ def as_fitted(estimator: Any, frame: pd.DataFrame) -> Any:
     scikit-learn warns on every call that passes column names to an estimator
     fitted without them; one fitted with them checks the names, so it keeps them.
     """
-    if hasattr(estimator, "n_features_in_") and not hasattr(estimator, "feature_names_in_"):
-        return frame.to_numpy()
-    return frame
+    return frame if takes_names(estimator) else frame.to_numpy()
+
+
+def takes_names(estimator: Any) -> bool:
+    """Whether `estimator` is given a DataFrame (see `as_fitted`) rather than a bare array."""
+    return not hasattr(estimator, "n_features_in_") or hasattr(estimator, "feature_names_in_")
 
 
 def is_classifier_model(model: Any) -> bool:

@@ -2,7 +2,9 @@
 
 The rows that pass validation are transformed once, as one batch; the
 transformed batch feeds both the final estimator and the explainer. One row
-the model chokes on is retried alone, so it cannot spoil the others.
+the model chokes on is retried alone, so it cannot spoil the others. A single
+row takes the model's fast path where it has one (`scoring.fastpath`), with no
+DataFrame unless the explainer reads raw rows.
 
 Drivers of a binary classifier explain its positive class on every row,
 whichever class a row predicts, so a driver's sign means the same thing on
@@ -15,10 +17,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scoring import pipeline
+from scoring.explain import Explanation, reads_raw
 from scoring.model import Model
 from scoring.problems import ModelFailed, NoDrivers, Problem
 from scoring.schema import CoercedRow, to_frame
@@ -63,12 +68,13 @@ class RowResult:
 
 
 def score(model: Model, rows: Sequence[Mapping[str, object]], top_k: int | None = None,
-          drivers_for: str | None = None) -> list[RowResult]:
+          drivers_for: str | None = None, drivers: bool = True) -> list[RowResult]:
     """One result per row, in order. Never raises for bad rows or a misbehaving model.
 
     Drivers explain a binary classifier's positive class and each row's
     predicted class of a multiclass one, or the class labelled `drivers_for`
-    (to compare two rows on the same footing).
+    (to compare two rows on the same footing). With `drivers` off nothing is
+    explained, and no row is told it has no drivers.
     """
     top_k = top_k or model.card.top_k
     results: dict[int, RowResult] = {}
@@ -79,24 +85,29 @@ def score(model: Model, rows: Sequence[Mapping[str, object]], top_k: int | None 
             good.append((index, row, coerced))
         else:
             results[index] = RowResult(index, dict(row), errors=tuple(coerced))
-    for index, result in zip((i for i, _, _ in good), _score_rows(model, good, top_k, drivers_for), strict=True):
+    for index, result in zip((i for i, _, _ in good), _score_rows(model, good, top_k, drivers_for, drivers),
+                             strict=True):
         results[index] = result
     return [results[i] for i in range(len(rows))]
 
 
-def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None) -> list[RowResult]:
+def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None,
+                drivers: bool = True) -> list[RowResult]:
     if not batch:
         return []
-    frame = to_frame(model.schema, [c.values for _, _, c in batch])
+    rows = [c.values for _, _, c in batch]
+    fast = model.row_transform if len(rows) == 1 else None
+    frame = None if fast else to_frame(model.schema, rows)
     try:
-        transformed = pipeline.transform(model.preprocessor, pipeline.as_fitted(model.estimator, frame))
+        transformed = fast(rows[0]) if fast else pipeline.transform(model.preprocessor,
+                                                                    pipeline.as_fitted(model.estimator, frame))
         outputs = model.final.predict_proba(transformed) if model.is_classifier else model.final.predict(transformed)
     except Exception:  # noqa: BLE001 - shown to the user as ModelFailed, logged in full here
         if len(batch) > 1:  # find the row the model chokes on; the others still score
-            return [result for item in batch for result in _score_rows(model, [item], top_k, drivers_for)]
+            return [result for item in batch for result in _score_rows(model, [item], top_k, drivers_for, drivers)]
         log.exception("model %s failed on row %d", model.name, batch[0][0])
         return [RowResult(batch[0][0], dict(batch[0][1]), errors=(ModelFailed(),))]
-    explanation = _explain(model, frame, transformed)
+    explanation = _explain(model, rows, frame, transformed) if drivers else None
     if drivers_for not in model.labels and len(model.labels) == 2:
         drivers_for = model.positive_label
     results = []
@@ -109,7 +120,7 @@ def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None) 
             column, prediction, probabilities = 0, float(outputs[position]), {}
         drivers, scale, base, explained_label, warnings = (), "", None, "", coerced.warnings
         if explanation is None:
-            warnings += (NoDrivers(),)
+            warnings += (NoDrivers(),) if drivers else ()
         else:
             explained = model.labels.index(drivers_for) if drivers_for in model.labels else column
             contributions = explanation.contributions[position, :, explained]
@@ -121,13 +132,17 @@ def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None) 
     return results
 
 
-def _explain(model: Model, frame, transformed):
+def _explain(model: Model, rows: list[dict[str, object]], frame: pd.DataFrame | None,
+             transformed: Any) -> Explanation | None:
+    """The rows' explanation, or None; their DataFrame is built here if the fast path skipped it and it is read."""
     if model.explainer is None:
         return None
     try:
+        if frame is None and reads_raw(model.explainer):
+            frame = to_frame(model.schema, rows)
         return model.explainer.explain(frame, transformed)
     except Exception:  # noqa: BLE001 - a prediction without drivers beats no prediction
-        log.exception("model %s: explaining %d row(s) failed", model.name, len(frame))
+        log.exception("model %s: explaining %d row(s) failed", model.name, len(rows))
         return None
 
 
