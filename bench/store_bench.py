@@ -8,6 +8,10 @@ directory.
 
 Reply path: `Bot.handle` of the README example with a store and without, timed in turns so that both see
 the same machine; p50, p99 and the ratio of the p50s (the target is at most 1.1x).
+
+Shared state: what a Slack payload costs before its ack (recording its three delivery keys, `Shared.first`, then
+holding it as owed, `Shared.hold`), what releasing it costs after the answer, and one rate-limit decision
+(`Shared.admit`), each p50 and p99 over N payloads, one after another.
 """
 
 from __future__ import annotations
@@ -63,6 +67,15 @@ def main(argv: list[str] | None = None) -> None:
             for label, samples in (("store off", off), (f"store on ({name})", on)):
                 print(f"{label:26} {ms(percentile(samples, 50))} {ms(percentile(samples, 99))}"
                       f"  {percentile(samples, 50) / base:6.2f}x")
+        print(f"\nshared state: {chosen.repeat} Slack payloads, one after another; p50, p99")
+        print(f"{'':12} {'before the ack':>25} {'release':>25} {'admit':>25}")
+        for name, url in urls.items():
+            store = open_store(url)
+            try:
+                costs = decisions(store, chosen.repeat)
+            finally:
+                store.close()
+            print(f"{name:12} " + " ".join(f"{ms(percentile(c, 50))} {ms(percentile(c, 99))}" for c in costs))
 
 
 def us(seconds: float) -> str:
@@ -89,6 +102,24 @@ def writes(store: Store, example: Entry, count: int) -> tuple[float, float, list
     assert store.flush(600), "the store did not write everything in 10 minutes"
     elapsed = time.perf_counter() - start
     return count / elapsed, elapsed, calls
+
+
+def decisions(store: Store, count: int) -> tuple[list[float], list[float], list[float]]:
+    """Seconds per payload: first + hold (before its ack), release (after its answer), and one admit."""
+    shared, payload = store.shared, {"type": "event_callback", "event": {"type": "app_mention", "text": TEXT}}
+    before, after, admitted = [], [], []
+    for n in range(count):
+        start = time.perf_counter()
+        assert shared.first([f"event:Ev{n}", f"message:C1:{n}", f"signature:{n}"], 3600)
+        shared.hold(f"event:Ev{n}", payload, "bench", 30)
+        held = time.perf_counter()
+        shared.release(f"event:Ev{n}")
+        released = time.perf_counter()
+        shared.admit(f"slack:T1:U{n % 50}", 20, 60)
+        before.append(held - start)
+        after.append(released - held)
+        admitted.append(time.perf_counter() - released)
+    return before, after, admitted
 
 
 def in_turns(off: Bot, on: Bot, repeat: int, warmup: int = 10) -> tuple[list[float], list[float]]:
