@@ -141,8 +141,8 @@ def mail_section(given: Sources, data: Path) -> mail.Settings:
         relay_login=given.login("PREDBOT_RELAY_USER", "PREDBOT_RELAY_PASSWORD"),
         **given.flags(host="smtp_host", port="smtp_port", tls_cert="smtp_tls_cert", tls_key="smtp_tls_key",
                       max_message_bytes="max_message_bytes", rate="rate_limit", max_commands="max_commands",
-                      keep_days="spool_keep_days", relay_host="relay_host", relay_port="relay_port",
-                      relay_starttls="relay_starttls", relay_cafile="relay_cafile",
+                      workers="mail_workers", keep_days="spool_keep_days", relay_host="relay_host",
+                      relay_port="relay_port", relay_starttls="relay_starttls", relay_cafile="relay_cafile",
                       relay_attempts="relay_attempts", relay_backoff="relay_backoff"))
 
 
@@ -216,6 +216,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="replies per address and period, e.g. 30/hour or 5/10min; 0 for none (default 30/hour)")
     add("--max-commands", metavar="N", type=int,
         help=f"commands answered per mail (default {mail.Settings.max_commands})")
+    add("--mail-workers", metavar="N", type=count,
+        help=f"mails answered at once; one conversation's in turn (default {mail.Settings.workers})")
     add("--spool", type=Path, metavar="DIR", help="where accepted mail waits (default DATA/spool)")
     add("--spool-keep-days", metavar="DAYS", type=float,
         help=f"how long the record of answered mail is kept to stop duplicates (default {mail.Settings.keep_days:g})")

@@ -80,7 +80,7 @@ async def start(answerer: Answerer, settings: Settings, shared: Shared) -> MailS
         outbound = Outbound(spool, transport, Retry(settings.relay_attempts, settings.relay_backoff))
         guard = Guard(settings.ours, settings.allowed, settings.rate, shared)
         worker = Worker(answerer, spool, guard, shared, settings.keep_days * 86400, settings.max_commands,
-                        outbound.wake.set)
+                        outbound.wake.set, settings.workers)
         handler = SpoolingHandler(spool, settings.ours, worker.wake.set)
         server = await listen(handler, options)
     except OSError as error:

@@ -33,6 +33,7 @@ class Settings:
     max_message_bytes: int = 25 * 2**20
     rate: tuple[int, float] = (30, 3600.0)      # replies per address and period (seconds); 0 for no limit
     max_commands: int = 10
+    workers: int = 4                            # mails answered at once
     keep_days: float = 30.0                     # how long answered Message-IDs are remembered
     relay_host: str | None = None
     relay_port: int = 25

@@ -55,11 +55,14 @@ def message_key(message_id: str, raw: bytes) -> str:
     return hashlib.sha256(basis).hexdigest()[:40]
 
 
-def write_durably(target: Path, data: bytes, tmp: Path) -> Path:
-    """Write `tmp`, fsync it, rename it to `target`, fsync the directory: all or nothing, even on power loss."""
+def write_durably(target: Path, data: bytes, tmp: Path, stamp: int | None = None) -> Path:
+    """Write `tmp`, fsync it, rename it to `target`, fsync the directory: all or nothing, even on power loss.
+    `stamp`, if given, is its modification time in nanoseconds."""
     with open(tmp, "xb") as file:
         file.write(data)
         file.flush()
+        if stamp is not None:
+            os.utime(file.fileno(), ns=(stamp, stamp))
         os.fsync(file.fileno())
     os.replace(tmp, target)
     fsync_dir(target.parent)
@@ -80,6 +83,7 @@ class Spool:
         for stage in STAGES:
             (self.root / stage).mkdir(parents=True, exist_ok=True)
         self._lock: int | None = None
+        self._stamped = 0           # the newest reply's stamp: see queue_reply
 
     def lock(self) -> None:
         """Claim the spool for this process (released by the kernel when it dies) and clear tmp/."""
@@ -119,7 +123,10 @@ class Spool:
         return self._write("incoming", name, pack(envelope, raw))
 
     def queue_reply(self, key: str, envelope: Envelope, raw: bytes) -> Path:
-        return self._write("outgoing", f"{key}.msg", pack(envelope, raw))
+        """Queue a reply, stamped later than every reply queued before it (file times alone are as coarse as the
+        kernel's clock tick, and two replies of one thread can be queued within one)."""
+        self._stamped = max(time.time_ns(), self._stamped + 1)
+        return self._write("outgoing", f"{key}.msg", pack(envelope, raw), self._stamped)
 
     def settle(self, key: str, why: str) -> None:
         self._write("settled", key, why.encode())
@@ -134,7 +141,8 @@ class Spool:
         return sorted((self.root / "incoming").iterdir())
 
     def outgoing(self) -> list[Path]:
-        return sorted((self.root / "outgoing").iterdir())
+        """Replies waiting, in the order they were queued: one thread's replies go out in the order answered."""
+        return sorted((self.root / "outgoing").iterdir(), key=queued_at)
 
     def attempts(self, path: Path) -> int:
         """How many attempts at answering this incoming mail were begun and not completed."""
@@ -190,8 +198,15 @@ class Spool:
         """Where the attempts at an incoming mail are counted."""
         return self.root / "attempts" / path.name
 
-    def _write(self, stage: str, name: str, data: bytes) -> Path:
-        return write_durably(self.root / stage / name, data, self.root / "tmp" / f"{name}.{secrets.token_hex(4)}")
+    def _write(self, stage: str, name: str, data: bytes, stamp: int | None = None) -> Path:
+        return write_durably(self.root / stage / name, data, self.root / "tmp" / f"{name}.{secrets.token_hex(4)}",
+                             stamp)
+
+
+def queued_at(path: Path) -> tuple[int, str]:
+    """When a file was written (renaming it into its stage keeps that time), then its name. Only the spool's one
+    process moves its files, so none goes while it is sorted."""
+    return path.stat().st_mtime_ns, path.name
 
 
 def pack(envelope: Envelope, raw: bytes) -> bytes:

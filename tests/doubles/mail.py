@@ -22,7 +22,7 @@ from bot.cli import build_parser
 from bot.config import Config
 from bot.mail.server import password_check
 from bot.mail.service import start
-from doubles.loop import LoopThread
+from doubles.loop import LoopThread, wait_until
 
 if TYPE_CHECKING:
     from bot.answering import Answerer
@@ -55,6 +55,8 @@ class Sink:
         self.fail_first = fail_first
         self.refuse = refuse
         self.received: list[Received] = []
+        self.replies: dict[str | None, Received] = {}           # In-Reply-To -> the first reply with it
+        self.awaited: dict[str, threading.Event] = {}           # set when a reply to that Message-ID comes
         self.changed = threading.Condition()
         self.loop = LoopThread()
 
@@ -79,8 +81,12 @@ class Sink:
         raw = envelope.original_content
         in_reply_to = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)["In-Reply-To"]
         with self.changed:
-            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), raw, time.monotonic(),
-                                          login, in_reply_to))
+            received = Received(envelope.mail_from, tuple(envelope.rcpt_tos), raw, time.monotonic(), login,
+                                in_reply_to)
+            self.received.append(received)
+            self.replies.setdefault(in_reply_to, received)
+            if arrived := self.awaited.pop(in_reply_to, None):
+                arrived.set()
             self.changed.notify_all()
         return "250 OK"
 
@@ -92,14 +98,15 @@ class Sink:
             return list(self.received[:count])
 
     def reply_to(self, message_id: str, timeout: float = 30) -> Received:
-        """The first reply to `message_id`, waiting up to `timeout` seconds for it."""
-        def found() -> Received | None:
-            return next((r for r in self.received if r.in_reply_to == message_id), None)
-
+        """The first reply to `message_id`, waiting up to `timeout` seconds for it. Only its own arrival wakes
+        the waiter: the bench has twenty waiting at once, in the process it measures."""
         with self.changed:
-            if not self.changed.wait_for(found, timeout):
-                raise TimeoutError(f"no reply to {message_id} in {timeout}s")
-            return found()
+            if (found := self.replies.get(message_id)) is not None:
+                return found
+            arrived = self.awaited.setdefault(message_id, threading.Event())
+        if not arrived.wait(timeout):
+            raise TimeoutError(f"no reply to {message_id} in {timeout}s")
+        return self.replies[message_id]
 
     def close(self) -> None:
         async def stop() -> None:
@@ -127,6 +134,12 @@ class ServiceThread:
             self.loop.close()
             raise
         self.port = self.service.port
+
+    def wait_idle(self, timeout: float = 30) -> None:
+        """Until every mail accepted so far is decided and every reply queued for it delivered: after it, the
+        sink has every reply this service will send them."""
+        spool = self.service.spool
+        wait_until(lambda: not spool.incoming() and not spool.outgoing(), timeout)
 
     def close(self) -> None:
         self.loop.run(self.service.stop())

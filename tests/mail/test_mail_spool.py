@@ -83,3 +83,9 @@ def test_a_spool_is_one_host_to_the_store_from_start_to_start(tmp_path):
     assert Spool(tmp_path / "a").host == host                   # a restart is the same host
     assert Spool(tmp_path / "b").host != host                   # another spool is another host
     assert list((tmp_path / "a" / "tmp").iterdir()) == []
+
+
+def test_replies_wait_in_the_order_they_were_queued_whatever_their_keys_and_the_clock(tmp_path):
+    spool = Spool(tmp_path)
+    queued = [spool.queue_reply(key * 40, Envelope("", ("ann@x",)), b"reply") for key in "f0a9"]
+    assert spool.outgoing() == queued           # four within one tick of the file clock, as fast as they came
