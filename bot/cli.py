@@ -9,6 +9,7 @@ serve) and export open the store once, and close it when they end.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Config, ConfigError, add_serve_arguments, add_terminal_arguments, global_options
+from bot.config import Config, ConfigError, add_serve_arguments, add_terminal_arguments, count, global_options
 
 if TYPE_CHECKING:
     from bot.core import Bot
@@ -64,9 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     command("models", "list the models")
     schema = command("schema", "a model's fields")
     schema.add_argument("name", nargs="?", help="model name (default: the default model)")
-    score = command("score", "score a CSV file")
-    score.add_argument("input", type=Path, help="CSV file with a header row naming the fields")
-    score.add_argument("-o", "--output", type=Path, help="where to write the results (default: stdout)")
+    score = command("score", "score a CSV or Parquet file on every core, or files on a Dask cluster")
+    score.add_argument("input", type=Path, help="CSV or Parquet (.parquet) file with a header naming the fields; "
+                                                "with --engine dask, a pattern of them ('data/*.csv')")
+    score.add_argument("-o", "--output", type=Path, help="where to write the results (default: stdout); a name "
+                                                         "ending in .parquet writes Parquet")
     score.add_argument("--model", help="model name (default: the default model)")
     score.add_argument("--top-k", type=int, default=None, help="drivers per row (default: the model card's)")
     score.add_argument("--map", type=column_field, action="append", default=[], metavar="COLUMN=FIELD",
@@ -74,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "(repeatable)")
     score.add_argument("--decimal", choices=(".", ","), default=None,
                        help="the decimal mark of the file's numbers (default: sniffed from its first lines)")
+    score.add_argument("--jobs", type=count, metavar="N", help="worker processes, or Dask workers of a LocalCluster "
+                                                              "(default: one per core)")
+    score.add_argument("--no-drivers", dest="drivers", action="store_false",
+                       help="predictions and probabilities only, without explaining them: many times faster")
+    score.add_argument("--engine", choices=("local", "dask"), default="local",
+                       help="local: this machine's cores (default); dask: a Dask cluster")
+    score.add_argument("--scheduler", metavar="ADDRESS",
+                       help="--engine dask: the scheduler, like tcp://HOST:8786 (default: a LocalCluster here)")
     serve = command("serve", "run every configured channel (email; Slack with tokens; the chat on a terminal)")
     serve.add_argument("--no-chat", action="store_true", help="no terminal chat even on a terminal")
     add_serve_arguments(serve)
@@ -130,12 +141,21 @@ def run(args: argparse.Namespace, config: Config) -> int:
     logging.basicConfig(level=logging.DEBUG if config.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("mail.log").setLevel(logging.DEBUG if config.verbose else logging.WARNING)  # aiosmtpd
-    store = connect_store(config) if args.command in REMEMBERING else None
+    # Starting makes objects that live as long as the process (modules, the store): the cyclic collector would
+    # go through them all again each time the heap grew by a quarter, and once more as the process exits, half a
+    # second of `predbot ask`. So it is off while starting; then, but in `serve` (whose models a reload replaces),
+    # what is there is frozen: left out of every later collection.
+    gc.disable()
+    store = None
     try:
-        if args.command == "export":
-            return export(store, args)
-        return answer(args, config, load(config, store))
+        store = connect_store(config) if args.command in REMEMBERING else None
+        bot = None if args.command == "export" else load(config, store, lazy=args.command != "serve")
+        if args.command != "serve":
+            gc.freeze()
+        gc.enable()
+        return export(store, args) if bot is None else answer(args, config, bot)
     finally:
+        gc.enable()
         if store is not None:
             store.close()       # writes what is still queued (`serve` has closed it already, as it stopped)
 
@@ -156,10 +176,14 @@ def answer(args: argparse.Namespace, config: Config, bot: Bot) -> int:
         case "schema":
             return show(bot.schema(args.name), False)
         case "score":
-            from bot.terminal import score_file
+            from bot.terminal import Scoring, score_file
+            from scoring.parallel import default_jobs
 
-            return score_file(bot.registry, args.input, args.output, args.model, args.top_k, dict(args.map),
-                              args.decimal)
+            if args.scheduler and args.engine != "dask":
+                raise ConfigError("--scheduler is for --engine dask")
+            how = Scoring(args.top_k, dict(args.map), args.decimal, args.jobs or default_jobs(), args.drivers,
+                          args.engine, args.scheduler)
+            return score_file(bot.registry, args.input, args.output, args.model, how)
         case "serve":
             import asyncio
 
@@ -169,13 +193,18 @@ def answer(args: argparse.Namespace, config: Config, bot: Bot) -> int:
     return 2
 
 
-def load(config: Config, store: Store | None = None) -> Bot:
-    """The Bot over the configured models: the one load at start (`serve` reloads from a watcher, never on a
-    request)."""
+def load(config: Config, store: Store | None = None, lazy: bool = False) -> Bot:
+    """The Bot over the configured models: every model and its explainer loaded here, once, before `serve` says
+    it serves (which then reloads from a watcher, never on a request).
+
+    `lazy`, for the commands whose one user is the operator at the terminal (all but `serve`): only the model
+    files are listed here, and a model is loaded when first named (see scoring.registry).
+    """
     from bot.core import Bot
     from scoring.registry import Registry
 
-    registry = Registry(config.models_dir(), default=config.default_model, require_pins=config.require_pins)
+    registry = Registry(config.models_dir(), default=config.default_model, require_pins=config.require_pins,
+                        lazy=lazy)
     registry.refresh()
     return Bot(registry, store=store)
 

@@ -22,6 +22,10 @@ thresholds (see `scoring.rankcoded`), without which shap's float32 thresholds
 route some rows differently from scikit-learn. The permutation explainer adds
 up by construction; its background size and number of model evaluations are
 sized from the measured cost of a model call.
+
+shap (and the modules that build on it) is imported only when an explainer is
+built, so that what only reads a model (`predbot models`, `schema`) never
+waits for it.
 """
 
 from __future__ import annotations
@@ -34,7 +38,6 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-import shap
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -57,13 +60,11 @@ from scoring.explanation import (
     explanation,
 )
 from scoring.groups import dense, sum_by_owner
-from scoring.permutation import MAX_PERMUTATIONS, PermutationShap
-from scoring.rankcoded import RankCodedTrees
 
 __all__ = [
-    "BACKGROUND_ROWS", "CHECK_ROWS", "LOGISTIC_MODELS", "MAX_PERMUTATIONS", "METHODS", "MIN_BACKGROUND_ROWS",
-    "SECONDS_PER_CALL", "SEED", "TOLERANCE", "TREE_MODELS", "ColumnShap", "Explainer", "Explanation",
-    "NotApplicable", "PermutationShap", "build_explainer", "reads_raw",
+    "BACKGROUND_ROWS", "CHECK_ROWS", "LOGISTIC_MODELS", "METHODS", "MIN_BACKGROUND_ROWS", "SECONDS_PER_CALL",
+    "SEED", "TOLERANCE", "TREE_MODELS", "ColumnShap", "Explainer", "Explanation", "NotApplicable",
+    "build_explainer", "reads_raw",
 ]
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,8 @@ def build_explainer(model: Any, feature_names: Sequence[str], background: pd.Dat
                 return build()
             except ValueError as why:
                 log.info("%s explainer not used for %s: %s", name, task.estimator_name, why)
+    from scoring.permutation import PermutationShap
+
     return PermutationShap(task, time_budget_s)
 
 
@@ -164,6 +167,10 @@ def _tree(task: Task, time_budget_s: float, strict_budget: bool) -> ColumnShap:
     keep the values exact Shapley values against a smaller reference sample;
     if even that is too slow, "auto" moves on (to permutation).
     """
+    import shap
+
+    from scoring.rankcoded import RankCodedTrees
+
     _check_tree_model(task)
     owners = task.owners
     scale, model_output = _tree_output(task)
@@ -211,6 +218,8 @@ def _tree_output(task: Task) -> tuple[str, str]:
 
 
 def _linear(task: Task) -> ColumnShap:
+    import shap
+
     _check_linear_model(task)
     linear = shap.LinearExplainer(task.final, dense(task.transform(task.background)))
     scale = "log-odds" if task.classifier else "target"

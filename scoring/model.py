@@ -1,11 +1,18 @@
-"""A loaded model: the fitted pipeline plus everything needed to score and explain it."""
+"""A loaded model: the fitted pipeline plus everything needed to score and explain it.
+
+Its explainer is built the first time drivers are asked for, not at load: building one imports shap and checks it
+against the model on a few rows (a tenth of a second to seconds), which `predbot models`, `schema` and a
+question about another model never need. Where requests are served, the registry builds it at load
+(`Model.warm`), so that no request waits for it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -31,6 +38,38 @@ class ModelLoadError(Exception):
     """A model file that cannot be served; the message is for the operator's log."""
 
 
+class BuiltOnFirstUse:
+    """A Model's `explainer` field: what the constructor was given (None: no drivers), else the model's explainer,
+    built from its own fields the first time it is read, once, however many threads read it then.
+
+    A data descriptor, so that the field keeps its place in the constructor and in `dataclasses.replace` (which
+    reads it, so a copy builds the explainer first, for both); the descriptor is its own default, standing for "not
+    built yet".
+    """
+
+    _building = threading.Lock()
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, model: Model | None, owner: type | None = None) -> Any:
+        if model is None:
+            return self
+        value = model.__dict__[self.name]
+        if value is self:
+            with self._building:
+                value = model.__dict__[self.name]
+                if value is self:
+                    value = model.__dict__[self.name] = _explainer(model)
+        return value
+
+    def __set__(self, model: Model, value: Any) -> None:
+        model.__dict__[self.name] = value
+
+    def built(self, model: Model) -> bool:
+        return model.__dict__[self.name] is not self
+
+
 @dataclass(frozen=True)
 class Model:
     name: str
@@ -41,7 +80,8 @@ class Model:
     schema: Schema
     card: ModelCard
     background: pd.DataFrame
-    explainer: Explainer | None
+    # not in repr or ==, which would build it
+    explainer: Explainer | None = field(default=BuiltOnFirstUse(), repr=False, compare=False)
 
     @cached_property
     def is_classifier(self) -> bool:
@@ -81,6 +121,16 @@ class Model:
         fields: a copy with another preprocessor (dataclasses.replace) works out its own.
         """
         return fastpath.row_transform(self.name, self.schema, self.estimator, self.preprocessor, self.background)
+
+    @property
+    def explainer_built(self) -> bool:
+        """Whether the explainer is there already: reading `explainer` builds it."""
+        return Model.explainer.built(self)
+
+    def warm(self) -> Model:
+        """Build now what the first request for drivers would otherwise wait for: the explainer."""
+        self.explainer  # noqa: B018 - built on first read
+        return self
 
     @property
     def target(self) -> str:
@@ -158,15 +208,13 @@ def load_model(directory: Path, name: str, require_pin: bool = False) -> Model:
         if background is None:
             log.warning("model %s has no background sample (%s.background.csv): no training ranges "
                         "and no drivers; save a few hundred training rows beside the model", name, name)
-            sample, explainer = to_frame(schema, []), None
+            sample = to_frame(schema, [])
         else:
             sample = to_frame(schema, [{f.name: f.value_or_none(r.get(f.name)) for f in schema.features}
                                        for r in background.to_dict("records")])
-            explainer = _explainer(estimator, schema, sample, card, name)
         contents = [(f.name, data if f == path else f.read_bytes()) for f in files]
         model = Model(name=name, version=content_version(contents), estimator=estimator,
-                      preprocessor=preprocessor, final=final, schema=schema, card=card,
-                      background=sample, explainer=explainer)
+                      preprocessor=preprocessor, final=final, schema=schema, card=card, background=sample)
         model.row_transform  # noqa: B018 - chosen, checked and logged at load, not on the first request
         return model
     except ModelLoadError:
@@ -218,15 +266,18 @@ def _background(directory: Path, name: str, card: ModelCard) -> pd.DataFrame | N
     return frame.sample(n=min(len(frame), BACKGROUND_ROWS), random_state=0) if len(frame) else None
 
 
-def _explainer(estimator: Any, schema: Schema, background: pd.DataFrame, card: ModelCard,
-               name: str) -> Explainer | None:
+def _explainer(model: Model) -> Explainer | None:
+    """The explainer the card asks for, else the one chosen automatically; None without a background sample (its
+    rows are the SHAP background) or when none can be built."""
+    if not len(model.background):
+        return None
+    name, method = model.name, model.card.explainer
     try:
-        return build_explainer(estimator, schema.names, background, method=card.explainer)
+        return build_explainer(model.estimator, model.schema.names, model.background, method=method)
     except ValueError as error:
-        log.warning("model %s: explainer %r not usable (%s); choosing automatically",
-                    name, card.explainer, error)
+        log.warning("model %s: explainer %r not usable (%s); choosing automatically", name, method, error)
     try:
-        return build_explainer(estimator, schema.names, background)
+        return build_explainer(model.estimator, model.schema.names, model.background)
     except Exception:  # noqa: BLE001 - predictions still work without drivers
         log.exception("model %s: no explainer; predictions will have no drivers", name)
         return None

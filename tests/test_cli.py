@@ -121,7 +121,7 @@ def test_chat_json_prints_one_object_per_line(predbot):
 
 
 HEAVY = ("sklearn", "shap", "pandas", "numpy", "scipy", "slack_bolt", "slack_sdk", "aiohttp", "aiosmtpd", "lark",
-         "sqlalchemy", "alembic", "psycopg", "pyarrow", "bot.core", "bot.serve", "bot.store")
+         "sqlalchemy", "alembic", "psycopg", "pyarrow", "dask", "distributed", "bot.core", "bot.serve", "bot.store")
 
 
 def test_help_imports_nothing_heavy():
@@ -136,6 +136,25 @@ for argv in [["--help"], ["--version"], *([name, "--help"] for name in parser._s
 print(sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r} or m in {HEAVY!r}))
 """
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"
+
+
+READING = ("shap", "alembic")   # what listing the models and showing a schema has no use for: explainers, migrations
+
+
+def test_models_and_schema_load_models_without_shap(demo_dir):
+    """They read each model's kind, version and fields, never its drivers."""
+    probe = f"""
+import contextlib, io, sys
+from bot.cli import main
+for argv in (["models"], ["schema"], ["schema", "iris"]):
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(argv) == 0, argv
+print(sorted(m for m in sys.modules if m.split(".")[0] in {READING!r}))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "PREDBOT_CACHE": str(demo_dir.parent)},
+                            capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
 

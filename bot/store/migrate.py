@@ -7,6 +7,12 @@ of a start's migrations run in one transaction that first takes a lock
 starting at once migrate one after the other, and the second finds nothing
 left to do.
 
+Most starts find the schema at head already. `to_head` sees that by reading
+Alembic's version table and comparing it with HEAD, written here, and
+imports Alembic (a tenth of a second) only when there is something to
+migrate. A new revision sets HEAD to its own id (a test checks HEAD against
+the scripts' head).
+
 A new revision, from a checkout (compare the tables in tables.py with a database at head):
 
     python -c "from alembic import command; from bot.store.migrate import alembic_config; \
@@ -17,20 +23,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from bot.store.engine import writing
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+HEAD = "0003"               # the newest revision in migrations/versions
+VERSION_TABLE = "alembic_version"
 LOCK = 0x707265646274       # PostgreSQL's advisory lock key for migrating predbot's store ("predbt")
 
 
+def to_head(engine: Engine) -> None:
+    """Migrate the store's schema to HEAD, unless it is there already."""
+    if not at_head(engine):
+        upgrade(engine)
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the store's schema is at HEAD, read without Alembic."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return False
+        return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == [HEAD]
+
+
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if url is not None:
@@ -40,10 +64,14 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the store's schema to `revision` (tests also go back with `downgrade`)."""
+    from alembic import command
+
     run(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     run(engine, command.downgrade, revision)
 
 
@@ -58,11 +86,15 @@ def run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> N
 
 def current(engine: Engine) -> str | None:
     """The revision the store's schema is at; None when it has none (empty)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def revisions() -> list[str]:
     """Every revision, oldest first."""
+    from alembic.script import ScriptDirectory
+
     scripts = ScriptDirectory.from_config(alembic_config())
     return [script.revision for script in reversed(list(scripts.walk_revisions()))]

@@ -20,10 +20,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Insert, Table, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.engine import writing
 from bot.store.tables import claims, pending, rate_slots
@@ -44,8 +44,8 @@ class Held:
 class Shared:
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self.engine, self.clock = engine, clock
-        self.insert: Callable[[Table], Insert] = {"sqlite": sqlite.insert,
-                                                  "postgresql": postgresql.insert}[engine.dialect.name]
+        # the engine's dialect's INSERT, which has ON CONFLICT (its module is loaded already, with the engine)
+        self.insert: Callable[[Table], Insert] = import_module(f"sqlalchemy.dialects.{engine.dialect.name}").insert
 
     def first(self, keys: Sequence[str], keep: float) -> bool:
         """Record `keys` (each remembered for `keep` seconds); True when none of them was recorded before and is

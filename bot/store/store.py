@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from importlib import import_module
 
 from sqlalchemy import Engine, Insert, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.config import ConfigError
@@ -105,15 +105,16 @@ class Store:
 
 
 def insert_ignoring_duplicates(engine: Engine) -> Callable[[Table], Insert]:
-    dialect = {"sqlite": sqlite, "postgresql": postgresql}[engine.dialect.name]
-    return lambda table: dialect.insert(table).on_conflict_do_nothing()
+    """The engine's dialect's INSERT ... ON CONFLICT DO NOTHING (its module is loaded already, with the engine)."""
+    insert = import_module(f"sqlalchemy.dialects.{engine.dialect.name}").insert
+    return lambda table: insert(table).on_conflict_do_nothing()
 
 
 def open_store(url: str) -> Store:
     """The store at `url`, its schema migrated to the latest revision; a ConfigError if it cannot be used."""
     engine = connect(url)
     try:
-        migrate.upgrade(engine)
+        migrate.to_head(engine)
     except (SQLAlchemyError, OSError) as error:
         engine.dispose()
         raise ConfigError(f"the store {shown(url)} cannot be used: {describe(error)} (--store, $PREDBOT_STORE_URL)") \

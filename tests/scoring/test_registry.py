@@ -408,3 +408,70 @@ def test_the_diabetes_demo_reads_values_in_the_units_they_were_measured_in(diabe
     assert 18 <= age.low < age.high <= 80 and 15 <= bmi.low < bmi.high <= 45
     [result] = score(diabetes, [{"age": 50, "bmi": 30}])
     assert result.ok and not [w for w in result.warnings if isinstance(w, OutOfRange)]
+
+
+@pytest.fixture
+def toy_and_trap(models, tmp_path_factory):
+    """The toy model, and a file `trap` whose unpickling leaves a marker (and gives no model); trap's card makes it
+    the default."""
+    marker = tmp_path_factory.mktemp("marker") / "unpickled"
+    joblib.dump(Trap(marker), models / "trap.joblib")
+    (models / "trap.yaml").write_text("default: true\n")
+    return models, marker
+
+
+def test_a_lazy_registry_finds_names_and_the_default_from_the_cards_without_unpickling(toy_and_trap):
+    models, marker = toy_and_trap
+    registry = loaded(models, lazy=True)
+    assert registry.names() == ("toy", "trap") and registry.default_name == "trap"
+    assert not marker.exists()
+
+
+def test_a_lazy_registry_unpickles_a_model_file_when_it_is_named_and_only_once(toy_and_trap):
+    models, marker = toy_and_trap
+    registry = loaded(models, lazy=True)
+    toy = registry.get("toy")
+    assert isinstance(toy, Model) and registry.get("TOY") is toy
+    assert not marker.exists()                      # the other file is still unopened
+    assert isinstance(registry.get(), ModelUnavailable)     # the default, named by omission
+    assert marker.read_text() == "unpickled\n"
+    registry.get("trap")
+    assert registry.models() == [toy] and registry.unavailable() == ("trap",)
+    assert marker.read_text() == "unpickled\n"
+
+
+def test_a_lazy_registry_fails_a_broken_file_when_it_is_named_with_the_message_a_refresh_gives(models, caplog):
+    joblib.dump({"not": "a model"}, models / "broken.joblib")
+    eager = loaded(models)
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="scoring.registry"):
+        lazy = loaded(models, lazy=True)
+        assert caplog.text == ""            # nothing tried yet
+        problem = lazy.get("broken")
+    assert "model broken not loaded: broken.joblib holds a dict, not a fitted model" in caplog.text
+    assert isinstance(problem, ModelUnavailable) and problem == eager.get("broken")
+    assert lazy.failures() == eager.failures() == {"broken": "broken.joblib holds a dict, not a fitted model"}
+
+
+def test_models_and_unavailable_load_every_model_of_a_lazy_registry(toy_and_trap):
+    models, marker = toy_and_trap
+    registry = loaded(models, lazy=True)
+    assert [m.name for m in registry.models()] == ["toy"]
+    assert registry.unavailable() == ("trap",) and marker.exists()
+
+
+def test_a_lazy_registry_builds_no_explainer_until_drivers_are_asked_for(models):
+    eager, lazy = loaded(models).get("toy"), loaded(models, lazy=True).get("toy")
+    assert eager.explainer_built and not lazy.explainer_built
+    [result] = score(lazy, [{"age": 50, "income": 40_000, "colour": "red", "member": True}])
+    assert result.drivers and lazy.explainer_built
+    assert lazy.explainer.method == eager.explainer.method
+
+
+def test_predbot_ask_unpickles_only_the_model_it_is_asked_about(toy_and_trap, capsys):
+    models, marker = toy_and_trap
+    assert main(["--models", str(models), "ask", "predict toy: age=50, income=40000, colour=red, member=yes"]) == 0
+    assert "[model toy v" in capsys.readouterr().out
+    assert not marker.exists()
+    assert main(["--models", str(models), "models"]) == 0     # the operator's listing loads every file
+    assert marker.exists()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from bot.config import ConfigError
@@ -81,3 +84,41 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         store.close()
+
+
+def test_head_is_the_head_of_the_migration_scripts():
+    assert migrate.HEAD == ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+
+
+def imported_opening(url: str) -> set[str]:
+    """Which of Alembic and SQLAlchemy's dialects opening the store at `url`, in a new process, imports."""
+    probe = f"""
+import sys
+from bot.store import open_store
+open_store({url!r}).close()
+print(*sorted({{"alembic", "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql"}} & set(sys.modules)))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split())
+
+
+def test_a_store_at_head_opens_without_alembic_and_an_earlier_one_with_it(store_url):
+    dialect = f"sqlalchemy.dialects.{store_url.partition(':')[0].partition('+')[0]}"
+    engine = connect(store_url)
+    try:
+        migrate.upgrade(engine, migrate.revisions()[-2])
+        assert not migrate.at_head(engine)
+        assert "alembic" in imported_opening(store_url)                 # migrated, so now at head
+        assert migrate.at_head(engine)
+        assert imported_opening(store_url) == {dialect}                 # of the dialects, only its own
+    finally:
+        engine.dispose()
+
+
+def test_an_empty_store_is_not_at_head(store_url):
+    engine = connect(store_url)
+    try:
+        assert not migrate.at_head(engine)
+    finally:
+        engine.dispose()
