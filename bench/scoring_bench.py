@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  ratio (ours / bare time)       {ours_s / base_s:10.2f}x")
     small_mb = peak_memory_mb(small, folder / "out-small.csv")
     big_mb = peak_memory_mb(big, folder / "out-big.csv")
-    print(f"  peak memory, predbot score:    {small_mb:.0f} MB at {rows // 10:,} rows, {big_mb:.0f} MB at {rows:,} rows")
+    print(f"  peak memory, predbot score:    {small_mb:.0f} MB at {rows // 10:,} rows, "
+          f"{big_mb:.0f} MB at {rows:,} rows")
 
 
 if __name__ == "__main__":

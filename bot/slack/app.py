@@ -18,6 +18,9 @@ channel could be anyone's.
 Before its ack, a payload is held in the store as an answer owed
 (pending.py), and released once answered: a replica that dies between the
 two leaves it for another to finish. Repeats are dropped first (dedupe.py).
+In HTTP mode both happen before Bolt sees the request (`accept`, one trip to
+the store), and Slack has its 200 while Bolt works: Bolt's ack would wait
+behind every answer the event loop is sending.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from bot.answering import Answerer
 from bot.core import commands
 from bot.render.slack import RIGHT_ACTION, SHARE_ACTION, WRONG_ACTION
 from bot.slack import access
-from bot.slack.dedupe import DELIVERY, RESUMED, drop_repeats
+from bot.slack.dedupe import DELIVERY, OWED, dropped, drop_repeats, keys_of
 from bot.slack.deliver import Destination, ResponseUrl, conversation
 from bot.slack.files import score_shared_files
 from bot.slack.incoming import plain_text, public_command
@@ -52,6 +55,7 @@ log = logging.getLogger(__name__)
 COMMAND = "/predict"
 ANSWERED_SUBTYPES = (None, "file_share")      # plain messages and file shares; not edits, joins or bots
 VERIFIED = "predbot_verified"                 # set in a payload's Bolt context once it is known to be Slack's
+ACKED = "predbot_acked"                       # set in a payload's Bolt context once a listener has taken it
 DRAIN_SECONDS = 3.0       # `serve` gives its channels 7 s to stop, and must exit within 10 s of SIGTERM
 RATE_LIMITED = "rate_limited"
 FEEDBACK_ACTIONS = re.compile(f"^(?:{RIGHT_ACTION}|{WRONG_ACTION})$")
@@ -91,17 +95,38 @@ class SlackApp:
         """Begin tending this process's owed answers and those of replicas that stopped."""
         self.tending = asyncio.create_task(self.pending.tend(), name="slack pending answers")
 
+    async def accept(self, request: AsyncBoltRequest) -> None:
+        """HTTP mode's ack, for a verified request: a repeat is dropped; anything else is held as owed and handed
+        to Bolt, which works on it after Slack has its 200."""
+        keys = keys_of(request)
+        if not await self.pending.claim(keys, request.body):
+            dropped(keys, request)
+            return
+        request.context[OWED], request.context[DELIVERY] = True, keys[0]
+        self.keep(asyncio.create_task(self.dispatch(request)))
+
+    async def dispatch(self, request: AsyncBoltRequest) -> None:
+        """Bolt's turn at a payload held as owed; one that no listener takes is owed to no one."""
+        try:
+            await self.bolt.async_dispatch(request)
+        except Exception:  # noqa: BLE001 - a task's failure would otherwise be seen by no one
+            log.exception("Bolt could not dispatch Slack %s", describe(request.body))
+        if not request.context.get(ACKED):
+            await self.pending.release(request.context[DELIVERY])
+
     async def acknowledge(self, ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
-        """The answer is owed from here on: held in the store first, then Slack is told it is coming."""
-        if not context.get(RESUMED):
+        """The answer is owed from here on: held in the store first (unless it is already), then Slack is told it
+        is coming."""
+        context[ACKED] = True
+        if not context.get(OWED):
             await self.pending.hold(context[DELIVERY], body)
         await ack()
 
     async def resume(self, held: Held) -> None:
         """Answer a payload that a replica acknowledged and did not answer, as if it had just come (it was
         verified when it did)."""
-        await self.bolt.async_dispatch(AsyncBoltRequest(body=held.payload, mode="socket_mode",
-                                                        context={RESUMED: True, DELIVERY: held.key}))
+        await self.dispatch(AsyncBoltRequest(body=held.payload, mode="socket_mode",
+                                             context={OWED: True, DELIVERY: held.key}))
 
     async def command(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
         """`/predict ...` answers only the person asking; `/predict public ...` answers the channel."""
@@ -182,16 +207,12 @@ class SlackApp:
         answer, given or apologised for, is no longer owed (one cut short stays owed, for another replica)."""
 
         async def lazy(body: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext) -> None:
-            task = asyncio.current_task()
-            self.working.add(task)
+            self.keep(asyncio.current_task())
             try:
-                try:
-                    await work(body, client, respond, context)
-                except Exception as error:  # noqa: BLE001 - logged with its traceback and apologised for
-                    await self.failure(error, body, client, respond, context)
-                await self.pending.release(context[DELIVERY])     # before `drain` may let the process go
-            finally:
-                self.working.discard(task)
+                await work(body, client, respond, context)
+            except Exception as error:  # noqa: BLE001 - logged with its traceback and apologised for
+                await self.failure(error, body, client, respond, context)
+            await self.pending.release(context[DELIVERY])     # within the task, so `drain` waits for it
 
         lazy.__name__ = work.__name__          # Bolt tells lazy listeners apart by name
         return lazy
@@ -211,6 +232,11 @@ class SlackApp:
             await where.send(reply.Reply.apology())
         except Exception:  # noqa: BLE001 - the log already has the first failure; add this one
             log.exception("could not send the apology for %s either", describe(body))
+
+    def keep(self, task: asyncio.Task) -> None:
+        """A task answering Slack: `drain` waits for it."""
+        self.working.add(task)
+        task.add_done_callback(self.working.discard)
 
     async def stop(self) -> None:
         """Let answers in progress finish, then stop tending: what is unfinished is left for another replica."""

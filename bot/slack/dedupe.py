@@ -11,7 +11,8 @@ What was seen is recorded in the store (`Shared.first`, one atomic statement
 per key), so the replicas behind a load balancer answer each delivery once
 between them, whichever of them each retry reaches. A store that cannot be
 reached does not cost an answer: the delivery is answered, and the log says
-that it went unchecked.
+that it went unchecked. HTTP mode decides before Bolt sees the request
+(`SlackApp.accept`); Socket Mode, in the Bolt middleware here.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 KEEP_SECONDS = 3600.0       # Slack retries for minutes and a signature is valid for five: an hour covers both
 DELIVERY = "predbot_delivery"     # in a payload's Bolt context: the key its pending answer is held under
-RESUMED = "predbot_resumed"       # in a payload's Bolt context: taken over from a replica that stopped
+OWED = "predbot_owed"             # in a payload's Bolt context: decided and held already (HTTP mode, a take-over)
 
 
 def delivery_keys(body: Mapping[str, Any]) -> list[str]:
@@ -59,18 +60,27 @@ def drop_repeats(shared: Shared) -> Callable[..., Any]:
 
     async def middleware(body: dict, request: AsyncBoltRequest, context: AsyncBoltContext,
                          next: Callable[[], Any]) -> BoltResponse | None:
-        if context.get(RESUMED):
+        if context.get(OWED):
             return await next()
-        keys = delivery_keys(body) + signature_key(request)
-        context[DELIVERY] = keys[0] if keys else f"payload:{secrets.token_hex(16)}"
+        keys = keys_of(request)
+        context[DELIVERY] = keys[0] if keys else f"payload:{secrets.token_hex(16)}"     # a Socket Mode command
         if keys and not await first(shared, keys):
-            retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
-            log.info("already answered %s; dropping the repeat (Slack retry %s)",
-                     keys[0] if keys[0].startswith(("event:", "message:")) else "this signed request", retry)
+            dropped(keys, request)
             return BoltResponse(status=200, body="")
         return await next()
 
     return middleware
+
+
+def keys_of(request: AsyncBoltRequest) -> list[str]:
+    """What identifies this delivery, the key naming it best first; none for a Socket Mode command."""
+    return delivery_keys(request.body) + signature_key(request)
+
+
+def dropped(keys: list[str], request: AsyncBoltRequest) -> None:
+    retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
+    log.info("already answered %s; dropping the repeat (Slack retry %s)",
+             keys[0] if keys[0].startswith(("event:", "message:")) else "this signed request", retry)
 
 
 async def first(shared: Shared, keys: list[str]) -> bool:

@@ -3,8 +3,11 @@
 Every request is verified (timestamp and signature, over the bytes as
 received) and checked readable before Bolt sees any of it. One that fails
 gets its status (401, 400 or 415) and a log line, and nothing else happens:
-no parsing, no Web API call, no answer anywhere. Bolt then checks the
-signature once more and answers with the listener's ack.
+no parsing, no Web API call, no answer anywhere. A verified one is acked here
+with an empty 200 once the store has it as owed (`SlackApp.accept`), and
+Bolt, which checks the signature once more, works on it afterwards; only
+Slack's URL verification and SSL check, whose answer has a body, wait for
+Bolt's.
 """
 
 from __future__ import annotations
@@ -62,7 +65,10 @@ def web_app(app: SlackApp) -> web.Application:
         if isinstance(checked, Rejection):
             log.warning("refused a request to %s from %s: %s", EVENTS_PATH, request.remote, checked.reason)
             return web.Response(status=checked.status, text=HTTPStatus(checked.status).phrase)
-        return await to_aiohttp_response(await app.bolt.async_dispatch(checked))
+        if answered_by_bolt(checked.body):
+            return await to_aiohttp_response(await app.bolt.async_dispatch(checked))
+        await app.accept(checked)
+        return web.Response(status=200)
 
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})
@@ -70,6 +76,11 @@ def web_app(app: SlackApp) -> web.Application:
     server = web.Application()
     server.add_routes([web.post(EVENTS_PATH, events), web.get("/healthz", health)])
     return server
+
+
+def answered_by_bolt(body: dict) -> bool:
+    """Slack's checks of the endpoint itself, whose answer Bolt writes."""
+    return body.get("type") == "url_verification" or bool(body.get("ssl_check"))
 
 
 def bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest | Rejection:

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.slack.dedupe import KEEP_SECONDS
 from bot.store.shared import Held, Shared
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,20 @@ class Pending:
     async def hold(self, key: str, payload: dict[str, Any]) -> None:
         self.held.add(key)
         await self.safely("hold", self.shared.hold, key, payload, self.owner, self.lease)
+
+    async def claim(self, keys: list[str], payload: dict[str, Any]) -> bool:
+        """Whether the delivery `keys` name is new (and then held as owed, under its first key), in one trip to
+        the store; a store that fails says new: an answer is worth more than the check."""
+        try:
+            new = await asyncio.to_thread(self.shared.first_held, keys, KEEP_SECONDS, keys[0], payload, self.owner,
+                                          self.lease)
+        except SQLAlchemyError as error:
+            log.warning("answering %s without checking it was not answered before: the store failed (%s)",
+                        keys[0], type(error).__name__)
+            return True
+        if new:
+            self.held.add(keys[0])
+        return new
 
     async def release(self, key: str) -> None:
         self.held.discard(key)

@@ -54,9 +54,22 @@ class Shared:
         The keys go in sorted, so two transactions recording some of the same keys on PostgreSQL lock them in one
         order and never deadlock; a key given twice counts once."""
         with writing(self.engine) as connection:
+            return self._first(connection, keys, self.clock(), keep)
+
+    def first_held(self, keys: Sequence[str], keep: float, key: str, payload: dict[str, Any], owner: str,
+                   lease: float) -> bool:
+        """`first(keys, keep)` and, when it is True, `hold(key, payload, owner, lease)`, in one transaction: all a
+        Slack payload costs the store before its ack."""
+        with writing(self.engine) as connection:
             now = self.clock()
-            new = [self._remember(connection, key, "", now, keep, claims.c.until < now) for key in sorted(set(keys))]
-        return all(new)
+            new = self._first(connection, keys, now, keep)
+            if new:
+                self._hold(connection, key, payload, owner, now, lease)
+        return new
+
+    def _first(self, connection: Connection, keys: Sequence[str], now: float, keep: float) -> bool:
+        # a list, not a generator: every key is recorded, also after one that was seen
+        return all([self._remember(connection, key, "", now, keep, claims.c.until < now) for key in sorted(set(keys))])
 
     def claim(self, key: str, owner: str, keep: float) -> bool:
         """Claim `key` for `owner` for `keep` seconds; True when it was free (never claimed, or the claim ran out)
@@ -101,9 +114,12 @@ class Shared:
         """Keep `payload` as pending under `key`, leased to `owner` for `lease` seconds (a key held already is
         left as it is)."""
         with writing(self.engine) as connection:
-            now = self.clock()
-            connection.execute(self.insert(pending).on_conflict_do_nothing().values(
-                key=key, payload=payload, owner=owner, lease_until=now + lease, at=now, attempts=0))
+            self._hold(connection, key, payload, owner, self.clock(), lease)
+
+    def _hold(self, connection: Connection, key: str, payload: dict[str, Any], owner: str, now: float,
+              lease: float) -> None:
+        connection.execute(self.insert(pending).on_conflict_do_nothing().values(
+            key=key, payload=payload, owner=owner, lease_until=now + lease, at=now, attempts=0))
 
     def renew(self, owner: str, lease: float) -> int:
         """Extend every lease `owner` holds to `lease` seconds from now; how many."""

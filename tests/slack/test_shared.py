@@ -86,3 +86,11 @@ def test_a_store_that_cannot_be_reached_costs_no_answer(start_slack, caplog):
         app.settle()
     assert "without checking it was not answered before: the store failed (OperationalError)" in caplog.text
     assert "without counting it against the rate limit" in caplog.text
+
+
+def test_a_verified_payload_no_listener_takes_is_acked_and_not_left_owed(start_slack, shared):
+    app = start_slack(together=shared)
+    reaction = {"type": "reaction_added", "user": "U1", "reaction": "thumbsup", "item": {"type": "message"}}
+    assert app.event(reaction, event_id="EvNOBODY") == 200
+    wait_until(lambda: not owed(shared), timeout=20)
+    assert not shared.first(["event:EvNOBODY"], 60), "it was seen, and would be dropped if it came again"

@@ -207,3 +207,10 @@ def test_of_many_taking_over_at_once_each_payload_is_taken_exactly_once(store, c
     held = [one for each in taken for one in each]
     assert sorted(one.key for one in held) == sorted(keys)
     assert all(one.payload == {"key": one.key} and one.attempts == 1 for one in held)
+
+
+def test_first_held_holds_a_new_delivery_and_nothing_for_a_repeat(store):
+    shared = store.shared
+    assert shared.first_held(["event:E1", "signature:s1"], 60, "event:E1", {"n": 1}, "a", lease=0.0)
+    assert not shared.first_held(["event:E1", "signature:s2"], 60, "event:E1", {"n": 2}, "b", lease=0.0)
+    assert [(held.key, held.payload) for held in shared.take_expired("c", lease=30)] == [("event:E1", {"n": 1})]
