@@ -1,6 +1,6 @@
 """`python -m bench` (or `make bench`): every benchmark, one after the other."""
 
-from bench import cli_bench, mail_bench, reply_bench, scoring_bench, slack_bench, store_bench
+from bench import cli_bench, mail_bench, reply_bench, score_bench, scoring_bench, slack_bench, store_bench, targets
 
 print("== predbot --help ==")
 cli_bench.main([])
@@ -8,9 +8,13 @@ print("\n== reply path ==")
 reply_bench.main([])
 print("\n== batch scoring ==")
 scoring_bench.main([])
+print("\n== predbot score on every core ==")
+score_bench.main([])
 print("\n== slack /predict ==")
 slack_bench.main([])
 print("\n== email ==")
 mail_bench.main([])
 print("\n== store ==")
 store_bench.main([])
+print("\n== issue 13's targets, this run ==")
+print(targets.table())

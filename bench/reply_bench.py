@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 import parser as commands
+from bench import targets
 from bench.common import demo_registry, ms, percentile, timings
 from bot.core import Bot
 from bot.render.text import render
@@ -97,6 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"whole path p50 / bare predict_proba p50 (target <= {TARGET:.1f}x, baseline and path timed in turns):")
     for name, ratio in ratios.items():
         print(f"  {name:8} {ratio:5.2f}x  {'met' if ratio <= TARGET else 'MISSED'}")
+        targets.report(f"whole reply path p50 / bare `predict_proba` p50, {name}", f"{ratio:.2f}×",
+                       f"≤ {TARGET:.1f}×", ratio <= TARGET)
 
 
 if __name__ == "__main__":

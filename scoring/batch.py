@@ -8,6 +8,12 @@ and one that looks like a field the file lacks is named with it. What the
 file is and how it reads (scoring.csvfile) is settled before any row is
 scored: a file that is not text, has a header too long, or more columns than
 the model can use is refused from its first bytes.
+
+`score_chunk` is the one unit every engine runs: a Plan (which cells are
+which fields, how each reads) and a chunk of rows in, the rows as written and
+what became of them out. `score_csv` runs it here, in one process, for files
+sent in chat; scoring.parallel runs it in worker processes and
+scoring.dask_engine on a Dask cluster.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ import csv
 import difflib
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import IO
+from typing import IO, Any, Protocol
 
-from scoring.csvfile import BatchError, Layout, open_csv, read_header, records
+from scoring.csvfile import BatchError, open_csv, read_header, records
 from scoring.model import Model
 from scoring.problems import COMPARED_CHARS, Problem, listing, shown
 from scoring.schema import Kind, normalise_key, without_unit
@@ -49,6 +56,60 @@ class BatchSummary:
     def rejected(self) -> int:
         return self.rows - self.predicted
 
+    def add(self, scored: Scored | BatchSummary) -> None:
+        """Count a scored chunk, or another part's summary, in."""
+        self.rows += scored.rows
+        self.predicted += scored.predicted
+        for label, count in scored.reasons.items():
+            self.reasons[label] = self.reasons.get(label, 0) + count
+
+
+Reader = Callable[[Any], object]        # how a column's cells become the values the schema coerces
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How every chunk of one file is scored, in whichever process scores it: which cells are which fields and
+    how each is read, drivers per row, and whether to explain at all."""
+
+    fields: dict[int, str]              # column position -> the field it holds
+    readers: dict[int, Reader]          # column position -> how its cells are read
+    top_k: int
+    drivers: bool = True
+
+    def result_columns(self, model: Model) -> list[str]:
+        return result_columns(model, self.top_k, self.drivers)
+
+
+@dataclass
+class Scored:
+    """One chunk as written, each row its own cells then the result cells, and what became of its rows."""
+
+    output: list[list[object]]
+    predicted: int
+    reasons: dict[str, int]
+
+    @property
+    def rows(self) -> int:
+        return len(self.output)
+
+
+class Table(Protocol):
+    """A file to score: its column names, how a column of a kind reads, and its rows of cells, one per column."""
+
+    header: list[str]
+    tried: str              # how it was read, for a refusal ("" when there is nothing to tell)
+
+    def reader(self, kind: Kind) -> Reader: ...
+
+    def rows(self) -> Iterator[list[object]]: ...
+
+
+class Output(Protocol):
+    """Where scored rows go, in order."""
+
+    def write(self, rows: list[list[object]]) -> None: ...
+
 
 def neutralise(cell: object) -> object:
     """Keep a spreadsheet from running a text cell as a formula; numbers stay numbers."""
@@ -57,8 +118,9 @@ def neutralise(cell: object) -> object:
     return cell
 
 
-def result_columns(model: Model, top_k: int) -> list[str]:
-    """prediction, probability_LABEL per class, then (classifiers) drivers_for, base_value and the drivers.
+def result_columns(model: Model, top_k: int, drivers: bool = True) -> list[str]:
+    """prediction, probability_LABEL per class, then (classifiers) drivers_for, base_value and the drivers
+    (unless `drivers` is off), then warnings and not_predicted_reason.
 
     base_value plus every driver's contribution is the model's output for the
     row on the drivers' scale, toward drivers_for: the positive class of a
@@ -66,24 +128,26 @@ def result_columns(model: Model, top_k: int) -> list[str]:
     """
     columns = ["prediction"]
     columns += [f"probability_{label}" for label in model.labels]
-    columns += ["drivers_for", "base_value"] if model.is_classifier else ["base_value"]
-    for rank in range(1, top_k + 1):
-        columns += [f"driver_{rank}", f"driver_{rank}_value", f"driver_{rank}_contribution"]
+    if drivers:
+        columns += ["drivers_for", "base_value"] if model.is_classifier else ["base_value"]
+        for rank in range(1, top_k + 1):
+            columns += [f"driver_{rank}", f"driver_{rank}_value", f"driver_{rank}_contribution"]
     return columns + ["warnings", "not_predicted_reason"]
 
 
-def result_cells(result: RowResult, model: Model, top_k: int) -> list[object]:
+def result_cells(result: RowResult, model: Model, top_k: int, drivers: bool = True) -> list[object]:
     cells: list[object] = [result.prediction if result.ok else ""]
     cells += [round(result.probabilities[label], 6) if result.ok else "" for label in model.labels]
-    if model.is_classifier:
-        cells.append(result.drivers_for)
-    cells.append("" if result.base_value is None else round(result.base_value, 6))
-    for rank in range(top_k):
-        if rank < len(result.drivers):
-            driver = result.drivers[rank]
-            cells += [driver.feature, driver.value, round(driver.contribution, 6)]
-        else:
-            cells += ["", "", ""]
+    if drivers:
+        if model.is_classifier:
+            cells.append(result.drivers_for)
+        cells.append("" if result.base_value is None else round(result.base_value, 6))
+        for rank in range(top_k):
+            if rank < len(result.drivers):
+                driver = result.drivers[rank]
+                cells += [driver.feature, driver.value, round(driver.contribution, 6)]
+            else:
+                cells += ["", "", ""]
     cells.append(" ".join(w.message for w in result.warnings))
     cells.append(result.reason or "")
     return cells
@@ -166,18 +230,101 @@ def maybe(close: dict[str, str]) -> str:
     return f" Perhaps {named}: rename {'that column' if len(close) == 1 else 'those columns'} to match."
 
 
-def cell_reader(model: Model, mapping: dict[int, str], layout: Layout) -> dict[int, Callable[[str], object]]:
-    """Column position -> how its cells are read: a number field's in the file's decimal mark, others as they are."""
+def plan(model: Model, table: Table, renames: Mapping[str, str] | None = None, top_k: int | None = None,
+         drivers: bool = True) -> tuple[Plan, BatchSummary]:
+    """How `table`'s rows are scored, and its summary before any row is: the columns passed through, the
+    fields it lacks and the columns that may be them. A table with no column that is a field is refused."""
+    mapping, ignored = column_map(model, table.header, renames)
+    missing = tuple(n for n in model.schema.names if n not in mapping.values())
+    close = close_fields(model, ignored, missing)
+    if not mapping:
+        raise BatchError(f"No column of this file is a field of {model.name}. "
+                         f"Its fields are: {', '.join(model.schema.names)}.{maybe(close)} {table.tried}".rstrip())
     kinds = {feature.name: feature.kind for feature in model.schema.features}
-    comma = layout.decimal != "."
-    return {p: layout.number if comma and kinds[name] in (Kind.NUMERIC, Kind.INTEGER) else str
-            for p, name in mapping.items()}
+    readers = {position: table.reader(kinds[name]) for position, name in mapping.items()}
+    summary = BatchSummary(ignored_columns=tuple(ignored), missing_columns=missing, suggestions=close)
+    return Plan(mapping, readers, top_k or model.card.top_k, drivers), summary
 
 
-def chunks(rows: Iterable[list[str]], size: int) -> Iterator[list[list[str]]]:
+def score_chunk(model: Model, plan: Plan, chunk: Sequence[Sequence[object]]) -> Scored:
+    """Score one chunk of rows: each row's cells, then its result cells, and why the rows not predicted were not.
+
+    The unit every engine runs, wherever the model was loaded; one bad row never stops the chunk.
+    """
+    rows = [{name: plan.readers[p](cells[p]) for p, name in plan.fields.items()} for cells in chunk]
+    results = score(model, rows, plan.top_k, drivers=plan.drivers)
+    output = [[*cells, *result_cells(result, model, plan.top_k, plan.drivers)]
+              for cells, result in zip(chunk, results, strict=True)]
+    reasons = Counter(error.label for result in results if not result.ok for error in result.errors)
+    return Scored(output, sum(result.ok for result in results), dict(reasons))
+
+
+def chunks(rows: Iterable[list[object]], size: int) -> Iterator[list[list[object]]]:
     rows = iter(rows)
     while chunk := list(islice(rows, size)):
         yield chunk
+
+
+def scored_chunks(model: Model, plan: Plan, rows: Iterable[list[object]],
+                  chunk_rows: int = CHUNK_ROWS) -> Iterator[Scored]:
+    """Each chunk of `rows` scored here, in this process, as it is read."""
+    for chunk in chunks(rows, chunk_rows):
+        yield score_chunk(model, plan, chunk)
+
+
+def drain(scored: Iterator[Scored], out: Output, summary: BatchSummary,
+          progress: Callable[[int], None] | None = None, deadline: float | None = None) -> BatchSummary:
+    """Write every scored chunk to `out` in order, counting it into `summary`; `progress` hears the rows
+    written so far. Past `deadline` (a `time.monotonic()` value) it stops before the next chunk, saying how far
+    it got and what to do instead."""
+    while True:
+        if summary.rows and deadline is not None and time.monotonic() > deadline:
+            raise BatchError(f"Stopped after {summary.rows:,} rows: this file takes longer to score than an "
+                             "answer here may. Split it into smaller files, or run `predbot score` on it.")
+        part = next(scored, None)
+        if part is None:
+            break
+        out.write(part.output)
+        summary.add(part)
+        if progress:
+            progress(summary.rows)
+    if not summary.rows:
+        raise BatchError("The file has a header but no rows to score.")
+    return summary
+
+
+class CsvTable:
+    """A CSV file's header and rows (scoring.csvfile): a number field's cells read in the file's decimal mark."""
+
+    def __init__(self, source: IO[bytes], decimal: str | None = None) -> None:
+        self._text, self.layout = open_csv(source, decimal)
+        self.header, self._header_lines = read_header(self._text, self.layout)
+
+    @property
+    def tried(self) -> str:
+        return self.layout.tried
+
+    def reader(self, kind: Kind) -> Reader:
+        comma = self.layout.decimal != "."
+        return self.layout.number if comma and kind in (Kind.NUMERIC, Kind.INTEGER) else str
+
+    def rows(self) -> Iterator[list[object]]:
+        return records(self._text, len(self.header), self._header_lines + 1, self.layout)
+
+
+class CsvOutput:
+    """Rows as CSV text, every cell neutralised so that a spreadsheet runs no formula; the header, if given, with
+    the first rows, so that a file refused before its first row has written nothing."""
+
+    def __init__(self, destination: IO[str], columns: Sequence[str] | None = None) -> None:
+        self._writer = csv.writer(destination, lineterminator="\n")
+        self._header = columns
+
+    def write(self, rows: list[list[object]]) -> None:
+        if self._header is not None:
+            self._writer.writerow([neutralise(c) for c in self._header])
+            self._header = None
+        self._writer.writerows([neutralise(c) for c in row] for row in rows)
 
 
 def score_csv(model: Model, source: IO[bytes], destination: IO[str], top_k: int | None = None,
@@ -191,35 +338,7 @@ def score_csv(model: Model, source: IO[bytes], destination: IO[str], top_k: int 
     `time.monotonic()` value) scoring stops between chunks with a BatchError
     that says how far it got and what to do instead.
     """
-    top_k = top_k or model.card.top_k
-    text, layout = open_csv(source, decimal)
-    header, header_lines = read_header(text, layout)
-    mapping, ignored = column_map(model, header, renames)
-    missing = tuple(n for n in model.schema.names if n not in mapping.values())
-    close = close_fields(model, ignored, missing)
-    if not mapping:
-        raise BatchError(f"No column of this file is a field of {model.name}. "
-                         f"Its fields are: {', '.join(model.schema.names)}.{maybe(close)} {layout.tried}")
-    summary = BatchSummary(ignored_columns=tuple(ignored), missing_columns=missing, suggestions=close)
-    read = cell_reader(model, mapping, layout)
-    writer = csv.writer(destination, lineterminator="\n")
-    for chunk in chunks(records(text, len(header), header_lines + 1, layout), chunk_rows):
-        if summary.rows and deadline is not None and time.monotonic() > deadline:
-            raise BatchError(f"Stopped after {summary.rows:,} rows: this file takes longer to score than an "
-                             "answer here may. Split it into smaller files, or run `predbot score` on it.")
-        if not summary.rows:
-            writer.writerow([neutralise(c) for c in (*header, *result_columns(model, top_k))])
-        results = score(model, [{name: read[p](cells[p]) for p, name in mapping.items()} for cells in chunk], top_k)
-        writer.writerows([neutralise(c) for c in (*cells, *result_cells(r, model, top_k))]
-                         for cells, r in zip(chunk, results, strict=True))
-        summary.rows += len(results)
-        summary.predicted += sum(r.ok for r in results)
-        for result in results:
-            if not result.ok:
-                for error in result.errors:
-                    summary.reasons[error.label] = summary.reasons.get(error.label, 0) + 1
-        if progress:
-            progress(summary.rows)
-    if not summary.rows:
-        raise BatchError("The file has a header but no rows to score.")
-    return summary
+    table = CsvTable(source, decimal)
+    planned, summary = plan(model, table, renames, top_k)
+    out = CsvOutput(destination, [*table.header, *planned.result_columns(model)])
+    return drain(scored_chunks(model, planned, table.rows(), chunk_rows), out, summary, progress, deadline)

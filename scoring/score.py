@@ -79,8 +79,7 @@ def score(model: Model, rows: Sequence[Mapping[str, object]], top_k: int | None 
     top_k = top_k or model.card.top_k
     results: dict[int, RowResult] = {}
     good: list[tuple[int, Mapping[str, object], CoercedRow]] = []
-    for index, row in enumerate(rows):
-        coerced = model.schema.coerce(row)
+    for index, (row, coerced) in enumerate(zip(rows, model.schema.coerce_many(rows), strict=True)):
         if isinstance(coerced, CoercedRow):
             good.append((index, row, coerced))
         else:
@@ -92,7 +91,7 @@ def score(model: Model, rows: Sequence[Mapping[str, object]], top_k: int | None 
 
 
 def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None,
-                drivers: bool = True) -> list[RowResult]:
+                with_drivers: bool = True) -> list[RowResult]:
     if not batch:
         return []
     rows = [c.values for _, _, c in batch]
@@ -104,10 +103,10 @@ def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None,
         outputs = model.final.predict_proba(transformed) if model.is_classifier else model.final.predict(transformed)
     except Exception:  # noqa: BLE001 - shown to the user as ModelFailed, logged in full here
         if len(batch) > 1:  # find the row the model chokes on; the others still score
-            return [result for item in batch for result in _score_rows(model, [item], top_k, drivers_for, drivers)]
+            return [result for item in batch for result in _score_rows(model, [item], top_k, drivers_for, with_drivers)]
         log.exception("model %s failed on row %d", model.name, batch[0][0])
         return [RowResult(batch[0][0], dict(batch[0][1]), errors=(ModelFailed(),))]
-    explanation = _explain(model, rows, frame, transformed) if drivers else None
+    explanation = _explain(model, rows, frame, transformed) if with_drivers else None
     if drivers_for not in model.labels and len(model.labels) == 2:
         drivers_for = model.positive_label
     results = []
@@ -120,7 +119,7 @@ def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None,
             column, prediction, probabilities = 0, float(outputs[position]), {}
         drivers, scale, base, explained_label, warnings = (), "", None, "", coerced.warnings
         if explanation is None:
-            warnings += (NoDrivers(),) if drivers else ()
+            warnings += (NoDrivers(),) if with_drivers else ()
         else:
             explained = model.labels.index(drivers_for) if drivers_for in model.labels else column
             contributions = explanation.contributions[position, :, explained]

@@ -275,3 +275,14 @@ def test_a_warning_writes_numbers_as_people_read_them_and_the_language_reads_bac
 def test_a_number_given_for_a_category_is_matched_as_written_exactly():
     codes = Feature("code", Kind.CATEGORICAL, categories=("1234567", "20100"))
     assert codes.coerce(1234567) == "1234567" and codes.coerce(20100.0) == "20100"
+
+
+def test_a_key_written_as_a_name_finds_what_its_normalised_form_finds():
+    schema = Schema((Feature("a", Kind.NUMERIC, aliases=("x_y",)), Feature("xy", Kind.NUMERIC)))
+    assert schema.feature("x_y").name == schema.feature("X Y").name == "xy"
+
+
+def test_a_category_is_found_by_case_then_by_spacing_every_time():
+    feature = Feature("plan", Kind.CATEGORICAL, categories=("Premium Plus", "premiumplus"))
+    assert [feature.coerce(text) for text in ("PREMIUMPLUS", "premium plus", "Premium-Plus")] * 2 == \
+        ["premiumplus", "Premium Plus", "premiumplus"] * 2
