@@ -110,11 +110,13 @@ def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None,
     if drivers_for not in model.labels and len(model.labels) == 2:
         drivers_for = model.positive_label
     results = []
+    if model.is_classifier:         # once for the batch: per row, numpy's indexing costs more than the arithmetic
+        chosen, shares = outputs.argmax(axis=1).tolist(), outputs.astype(float).tolist()
     for position, (index, row, coerced) in enumerate(batch):
         if model.is_classifier:
-            column = int(np.argmax(outputs[position]))
+            column = chosen[position]
             prediction: object = model.labels[column]
-            probabilities = dict(zip(model.labels, map(float, outputs[position]), strict=True))
+            probabilities = dict(zip(model.labels, shares[position], strict=True))
         else:
             column, prediction, probabilities = 0, float(outputs[position]), {}
         drivers, scale, base, explained_label, warnings = (), "", None, "", coerced.warnings
