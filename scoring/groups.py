@@ -57,7 +57,7 @@ def column_owners(preprocessor: Any | None, feature_names: Sequence[str],
         return np.arange(len(feature_names))
     base = dense(preprocessor.transform(pipeline.as_fitted(preprocessor, background)))
     depends = np.zeros((base.shape[1], len(feature_names)), dtype=bool)
-    categories = encoder_categories(preprocessor)
+    categories = encoder_categories(preprocessor, feature_names)
     for j, name in enumerate(feature_names):
         depends[:, j] = _changed_by(preprocessor, background, name, categories.get(name, []), base)
     mixed = np.flatnonzero(depends.sum(axis=1) > 1)

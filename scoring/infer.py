@@ -8,7 +8,7 @@ acceptable from asking the model itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -29,7 +29,7 @@ class SchemaError(ValueError):
 
 def infer_schema(model: Any, background: pd.DataFrame | None, card: ModelCard) -> Schema:
     names = feature_names(model, background, card)
-    encoded = encoder_categories(model)
+    encoded = encoder_categories(model, names)
     features = []
     for name in names:
         column = background[name] if background is not None and name in background else None
@@ -51,35 +51,42 @@ def feature_names(model: Any, background: pd.DataFrame | None, card: ModelCard) 
                       "list its features in the model card or save a background sample")
 
 
-def encoder_categories(model: Any) -> dict[str, list[Any]]:
-    """Input column -> categories, for every fitted one-hot or ordinal encoder."""
+def encoder_categories(model: Any, names: Sequence[str] = ()) -> dict[str, list[Any]]:
+    """Input column -> categories, for every fitted one-hot or ordinal encoder. `names` are the model's input
+    columns in order, for a ColumnTransformer fitted on an array, which picks its columns by position and knows
+    no names of its own."""
     found: dict[str, list[Any]] = {}
-    for encoder, columns in _encoders(model, None):
+    for encoder, columns in _encoders(model, None, list(names)):
         for column, categories in zip(columns, encoder.categories_, strict=True):
             found[str(column)] = list(categories)
     return found
 
 
-def _encoders(step: Any, columns: list[str] | None) -> Iterator[tuple[Any, list[str]]]:
+def _encoders(step: Any, columns: list[str] | None, names: list[str]) -> Iterator[tuple[Any, list[str]]]:
     if isinstance(step, Pipeline):
-        yield from _encoders_in_steps([s for _, s in step.steps], columns)
+        yield from _encoders_in_steps([s for _, s in step.steps], columns, names)
     elif isinstance(step, ColumnTransformer):
+        known = getattr(step, "feature_names_in_", None)
+        known = names if known is None else [str(n) for n in known]
         for _, transformer, cols in step.transformers_:
             if isinstance(cols, str):
                 cols = [cols]
             elif isinstance(cols, slice) or (len(cols) and isinstance(cols[0], (int, np.integer))):
-                cols = list(np.asarray(step.feature_names_in_)[cols])
-            yield from _encoders(transformer, [str(c) for c in cols])
+                if not known:           # positions, and no names to give them: its categories stay unknown
+                    continue
+                cols = list(np.asarray(known)[cols])
+            yield from _encoders(transformer, [str(c) for c in cols], names)
     elif isinstance(step, (OneHotEncoder, OrdinalEncoder)):
         cols = columns or [str(c) for c in getattr(step, "feature_names_in_", [])]
         if len(cols) == len(step.categories_):
             yield step, cols
 
 
-def _encoders_in_steps(steps: list[Any], columns: list[str] | None) -> Iterator[tuple[Any, list[str]]]:
+def _encoders_in_steps(steps: list[Any], columns: list[str] | None,
+                       names: list[str]) -> Iterator[tuple[Any, list[str]]]:
     # Only the leading steps see the original columns; stop at the first step that reshapes them.
     for step in steps:
-        yield from _encoders(step, columns)
+        yield from _encoders(step, columns, names)
         if isinstance(step, (ColumnTransformer, OneHotEncoder, OrdinalEncoder)):
             return
 

@@ -55,3 +55,20 @@ def test_a_float_column_of_whole_numbers_takes_any_number(own_model):
 ])
 def test_whole_numbers_only_from_an_integer_dtype(column, kind):
     assert infer_kind(column, None) is kind
+
+
+def test_a_pipeline_fitted_on_a_plain_array_loads_with_its_categories_under_the_background_s_names(tmp_path):
+    """A ColumnTransformer fitted on an array picks columns by position and knows no names; the background's
+    columns, in the order it was fitted on, name them."""
+    frame, target = payments()
+    prepare = ColumnTransformer([("numbers", "passthrough", [0, 1]),
+                                 ("channel", OneHotEncoder(handle_unknown="ignore"), [2])])
+    model = Pipeline([("prepare", prepare), ("model", RandomForestClassifier(20, random_state=0))])
+    write_model(tmp_path, "arrays", model.fit(frame.to_numpy(), target), frame, {})
+    registry = Registry(tmp_path)
+    registry.refresh()
+    loaded = registry.get("arrays")
+    channel = next(f for f in loaded.schema.features if f.name == "channel")
+    assert channel.kind is Kind.CATEGORICAL and sorted(channel.categories) == ["phone", "shop", "web"]
+    [result] = score(loaded, [{"visits": 3, "amount": 20000, "channel": "Web"}])
+    assert result.ok and result.prediction in ("large", "small") and result.drivers
