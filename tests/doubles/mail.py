@@ -99,7 +99,7 @@ class Sink:
 
     def reply_to(self, message_id: str, timeout: float = 30) -> Received:
         """The first reply to `message_id`, waiting up to `timeout` seconds for it. Only its own arrival wakes
-        the waiter: the bench has twenty waiting at once, in the process it measures."""
+        the waiter: the bench has twenty senders waiting at once."""
         with self.changed:
             if (found := self.replies.get(message_id)) is not None:
                 return found
