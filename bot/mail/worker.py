@@ -134,6 +134,7 @@ class Worker:
         self.max_commands = max_commands
         self.queued = queued
         self.wake = asyncio.Event()
+        self.workers = workers
         self.threads = Pool(workers, name="predbot-mail")
         self.slots = asyncio.Semaphore(workers)
         self.tasks: set[asyncio.Task] = set()
@@ -151,7 +152,11 @@ class Worker:
                 self.wake.clear()
                 busy = set(self.taken)          # before listing: a mail done while it lists is gone from the list
                 for path in await self.threads.run(self.spool.incoming):
-                    if path not in busy:
+                    if path in busy:
+                        continue
+                    if await self.threads.run(lambda path=path: self.spool.attempts(path)):
+                        await self.alone(path)
+                    else:
                         await self.slots.acquire()
                         self.start(path)
                 await self.wake.wait()
@@ -161,13 +166,29 @@ class Worker:
             await asyncio.gather(*self.tasks, return_exceptions=True)
             self.threads.close()
 
-    def start(self, path: Path) -> None:
+    def start(self, path: Path) -> asyncio.Task:
         """Answer the mail at `path` in a task of its own, on a slot already acquired for it."""
         self.taken.add(path)
         before, self.decided = self.decided, asyncio.Event()
         task = asyncio.create_task(self.work(path, Turn(before, self.decided)), name=f"mail {path.name}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def alone(self, path: Path) -> None:
+        """Answer a mail that was being answered when a process died with nothing else in flight. Every mail in
+        flight then had an attempt counted; answered alone, only the one that kills the process again is counted
+        again, and set aside, not the others it happened to share the process with."""
+        held = 0
+        try:
+            while held < self.workers:
+                await self.slots.acquire()
+                held += 1
+            task, held = self.start(path), held - 1         # its task gives back the slot it took
+            await asyncio.wait({task})
+        finally:
+            for _ in range(held):
+                self.slots.release()
 
     async def work(self, path: Path, turn: Turn) -> None:
         """Answer the mail at `path`, then, on the same slot, each mail of its conversation that came to wait

@@ -122,6 +122,22 @@ def test_n_mails_are_answered_at_once_and_the_next_waits_for_one_of_them(service
     assert sorted(r.in_reply_to for r in sink.wait_for(4)) == [f"<m{n}@client.test>" for n in range(4)]
 
 
+def test_mail_in_flight_when_a_process_died_is_answered_alone_so_only_a_killer_is_blamed_again(services, gated, sink,
+                                                                                            tmp_path):
+    root = tmp_path / "spool"
+    names = spooled(root, *(shapes.plain(message_id=f"<d{n}@client.test>") for n in range(3)))
+    spool = Spool(root)
+    for name in names[:2]:                      # two were being answered when the process was killed
+        spool.begin(root / "incoming" / name)
+    services(gated).start("--mail-workers", "3")
+    assert gated.held.acquire(timeout=20)
+    assert attempts(root) == {names[0]: 2, names[1]: 1}, "the first is answered alone: nothing else is taken"
+    gated.gate.set()
+    assert sorted(r.in_reply_to for r in sink.wait_for(3)) == [f"<d{n}@client.test>" for n in range(3)]
+    wait_until(lambda: drained(root))
+    assert count(root / "failed") == 0
+
+
 def test_a_conversations_mail_is_answered_in_order_when_the_first_is_slow(services, registry, sink, tmp_path):
     bot = SlowFirst(registry)
     service = services(bot).start()
