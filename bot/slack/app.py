@@ -29,11 +29,13 @@ import asyncio
 import logging
 import math
 import re
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -42,7 +44,7 @@ from bot.answering import Answerer
 from bot.core import commands
 from bot.render.slack import RIGHT_ACTION, SHARE_ACTION, WRONG_ACTION
 from bot.slack import access
-from bot.slack.dedupe import DELIVERY, OWED, dropped, drop_repeats, keys_of
+from bot.slack.dedupe import DELIVERY, OWED, dropped, keys_of
 from bot.slack.deliver import Destination, ResponseUrl, conversation
 from bot.slack.files import score_shared_files
 from bot.slack.incoming import plain_text, public_command
@@ -83,7 +85,7 @@ class SlackApp:
         self.pending = Pending(shared, settings.lease, self.resume)
         self.tending: asyncio.Task | None = None
         self.bolt.use(mark_verified)
-        self.bolt.use(drop_repeats(shared))
+        self.bolt.use(self.screen)
         self.bolt.command(COMMAND)(ack=self.acknowledge, lazy=[self.guarded(self.command)])
         self.bolt.action(SHARE_ACTION)(ack=self.acknowledge, lazy=[self.guarded(self.share)])
         self.bolt.action(FEEDBACK_ACTIONS)(ack=self.acknowledge, lazy=[self.guarded(self.feedback)])
@@ -114,12 +116,25 @@ class SlackApp:
         if not request.context.get(ACKED):
             await self.pending.release(request.context[DELIVERY])
 
-    async def acknowledge(self, ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
-        """The answer is owed from here on: held in the store first (unless it is already), then Slack is told it
-        is coming."""
+    async def screen(self, body: dict, request: AsyncBoltRequest, context: AsyncBoltContext,
+                     next: Callable[[], Awaitable[Any]]) -> BoltResponse | None:
+        """Bolt middleware, for what `accept` has not screened (Socket Mode): the same decision and hold, then a
+        repeat is acked and dropped, and a payload no listener takes is owed to no one."""
+        if context.get(OWED):
+            return await next()
+        keys = keys_of(request) or [f"payload:{secrets.token_hex(16)}"]       # a Socket Mode command
+        if not await self.pending.claim(keys, body):
+            dropped(keys, request)
+            return BoltResponse(status=200, body="")
+        context[OWED], context[DELIVERY] = True, keys[0]
+        response = await next()
+        if not context.get(ACKED):
+            await self.pending.release(keys[0])
+        return response
+
+    async def acknowledge(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
+        """Slack is told the answer is coming; it is owed already (`accept` or `screen` held it)."""
         context[ACKED] = True
-        if not context.get(OWED):
-            await self.pending.hold(context[DELIVERY], body)
         await ack()
 
     async def resume(self, held: Held) -> None:

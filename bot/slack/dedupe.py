@@ -7,35 +7,30 @@ that mentions the bot is both `message.im` and `app_mention`, with one
 saw it: its signature stays valid for five minutes, so a signature seen
 before is a replay (Slack's own retries are signed anew).
 
-What was seen is recorded in the store (`Shared.first`, one atomic statement
-per key), so the replicas behind a load balancer answer each delivery once
-between them, whichever of them each retry reaches. A store that cannot be
+What was seen is recorded in the store (`Pending.claim`: one atomic
+statement per key, and the payload held as owed, in one transaction), so the
+replicas behind a load balancer answer each delivery once between them,
+whichever of them each retry reaches. A store that cannot be
 reached does not cost an answer: the delivery is answered, and the log says
 that it went unchecked. HTTP mode decides before Bolt sees the request
-(`SlackApp.accept`); Socket Mode, in the Bolt middleware here.
+(`SlackApp.accept`); Socket Mode, in Bolt middleware (`SlackApp.screen`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.store.shared import Shared
 
 log = logging.getLogger(__name__)
 
 KEEP_SECONDS = 3600.0       # Slack retries for minutes and a signature is valid for five: an hour covers both
 DELIVERY = "predbot_delivery"     # in a payload's Bolt context: the key its pending answer is held under
-OWED = "predbot_owed"             # in a payload's Bolt context: decided and held already (HTTP mode, a take-over)
+OWED = "predbot_owed"             # in a payload's Bolt context: decided and held already
 
 
 def delivery_keys(body: Mapping[str, Any]) -> list[str]:
@@ -54,24 +49,6 @@ def signature_key(request: AsyncBoltRequest) -> list[str]:
     return [f"signature:{hashlib.sha256(signature.encode()).hexdigest()[:40]}"] if signature else []
 
 
-def drop_repeats(shared: Shared) -> Callable[..., Any]:
-    """Bolt middleware: a repeated delivery is acknowledged (so Slack stops retrying) and not answered; a first
-    one carries the key its answer is owed under (`DELIVERY`)."""
-
-    async def middleware(body: dict, request: AsyncBoltRequest, context: AsyncBoltContext,
-                         next: Callable[[], Any]) -> BoltResponse | None:
-        if context.get(OWED):
-            return await next()
-        keys = keys_of(request)
-        context[DELIVERY] = keys[0] if keys else f"payload:{secrets.token_hex(16)}"     # a Socket Mode command
-        if keys and not await first(shared, keys):
-            dropped(keys, request)
-            return BoltResponse(status=200, body="")
-        return await next()
-
-    return middleware
-
-
 def keys_of(request: AsyncBoltRequest) -> list[str]:
     """What identifies this delivery, the key naming it best first; none for a Socket Mode command."""
     return delivery_keys(request.body) + signature_key(request)
@@ -81,12 +58,3 @@ def dropped(keys: list[str], request: AsyncBoltRequest) -> None:
     retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
     log.info("already answered %s; dropping the repeat (Slack retry %s)",
              keys[0] if keys[0].startswith(("event:", "message:")) else "this signed request", retry)
-
-
-async def first(shared: Shared, keys: list[str]) -> bool:
-    try:
-        return await asyncio.to_thread(shared.first, keys, KEEP_SECONDS)
-    except SQLAlchemyError as error:
-        log.warning("answering %s without checking it was not answered before: the store failed (%s)",
-                    keys[0], type(error).__name__)
-        return True

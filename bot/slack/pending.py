@@ -41,10 +41,6 @@ class Pending:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.held: set[str] = set()
 
-    async def hold(self, key: str, payload: dict[str, Any]) -> None:
-        self.held.add(key)
-        await self.safely("hold", self.shared.hold, key, payload, self.owner, self.lease)
-
     async def claim(self, keys: list[str], payload: dict[str, Any]) -> bool:
         """Whether the delivery `keys` name is new (and then held as owed, under its first key), in one trip to
         the store; a store that fails says new: an answer is worth more than the check."""
