@@ -2,7 +2,7 @@
 
 The ack tells Slack the answer is coming, so Slack will not send the payload
 again; if the process then dies, only the store still knows of it. Each
-payload is held (`Shared.hold`) before its ack and released once answered.
+payload is held (`claim`) before its ack and released once answered.
 While a process works, it renews its leases; when one runs out, the process
 holding it has stopped, and another replica (or this one, restarted) takes
 it over and answers it: `tend` does both, every third of a lease. A payload
