@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING
 
 import parser
@@ -44,11 +44,26 @@ TOP_K = 3
 ANYONE = reply.Sender("")           # a sender not known, for callers that name none
 
 
+@dataclass(frozen=True)
+class Observation:
+    """One command answered: the medium it came by, its kind (`predict`, `whatif`, ...), the reply's status, and
+    the seconds each stage took (parse, score, total)."""
+
+    medium: str
+    command: str
+    status: str
+    seconds: dict[str, float]
+
+
+Observer = Callable[[Observation], None]
+
+
 class Bot:
     def __init__(self, registry: Registry, max_rows: int = MAX_ROWS, store: Store | None = None) -> None:
         self.registry = registry
         self.max_rows = max_rows
         self.store = store              # None: nothing is remembered, and `history` says so
+        self.observers: list[Observer] = []     # told of every command answered (bot.metrics counts them)
 
     def handle(self, text: str, sender: reply.Sender | None = None,
                attachments: Sequence[reply.Attachment] = (),
@@ -75,13 +90,24 @@ class Bot:
         command = parser.parse(text)
         parsed = time.perf_counter()
         if isinstance(command, parser.ParseError):
-            return parse_error(command)
+            answered = parse_error(command)
+            self.observe(sender, "unknown", answered, {"parse": parsed - started})
+            return answered
         answered = self.respond(command, text, sender)
         done = time.perf_counter()
         timings = {"parse": parsed - started, "score": done - parsed, "total": done - started}
         if self.store is not None and (kept := memory.entry(answered, sender, text, timings)):
             self.store.record(kept)
+        self.observe(sender, type(command).__name__.lower(), answered, timings)
         return answered
+
+    def observe(self, sender: reply.Sender, command: str, answered: reply.Reply, seconds: dict[str, float]) -> None:
+        """Tell the observers what was answered, where, and how long each stage took; one that fails is logged."""
+        for observer in self.observers:
+            try:
+                observer(Observation(sender.medium or "unknown", command, str(answered.status), seconds))
+            except Exception:  # noqa: BLE001 - counting an answer must never cost it
+                log.exception("an observer failed on a %s answer", command)
 
     def respond(self, command: parser.Command, text: str = "", sender: reply.Sender = ANYONE) -> reply.Reply:
         """The answer to a parsed command; the model it names is looked up once, here."""
