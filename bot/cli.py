@@ -1,9 +1,9 @@
-"""The `predbot` command: chat, ask, score, models, schema, serve, export.
+"""The `predbot` command: chat, ask, score, models, schema, serve, export, batch.
 
 Building the parser imports nothing heavy (no scikit-learn, no Slack, no
 SMTP, no SQLAlchemy), so `predbot --help` answers at once; each command
 imports what it needs when it runs. The commands that answer (chat, ask,
-serve) and export open the store once, and close it when they end.
+serve), export and batch open the store once, and close it when they end.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Config, ConfigError, add_serve_arguments, add_terminal_arguments, count, global_options
+from bot.config import (Config, ConfigError, add_batch_arguments, add_serve_arguments, add_terminal_arguments,
+                        count, global_options)
 
 if TYPE_CHECKING:
     from bot.core import Bot
     from bot.reply import Reply
     from bot.store import Store
 
-REMEMBERING = ("chat", "ask", "serve", "export")     # the commands that open the store
+REMEMBERING = ("chat", "ask", "serve", "export", "batch")     # the commands that open the store
 EXPORTS = (".csv", ".parquet")
 
 
@@ -95,7 +96,35 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", type=since, metavar="DATE",
                         help="only predictions from DATE on: 2026-12-01, or 2026-12-01T09:30 (UTC unless it says)")
     export.add_argument("--model", metavar="NAME", help="only this model's predictions (default: every model's)")
+    batch = command("batch", "score a file now or on a schedule; `predbot serve` runs the jobs that are due")
+    for action in batch_actions(batch, inherited):
+        add_batch_arguments(action)
     return top
+
+
+def batch_actions(command: argparse.ArgumentParser,
+                  inherited: list[argparse.ArgumentParser]) -> list[argparse.ArgumentParser]:
+    """The actions of `predbot batch`; the parsers made, for the settings every one of them takes."""
+    actions = command.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", parents=inherited, help="score a local file now, or on a schedule")
+    add.add_argument("model", help="the model to score it with")
+    add.add_argument("file", type=Path, help="a CSV or Parquet (.parquet) file with a header naming the fields")
+    add.add_argument("--format", choices=("csv", "parquet"), default="csv", help="of the results (default csv)")
+    add.add_argument("--top-k", type=int, help="drivers per row (default: the model card's)")
+    add.add_argument("--rrule", metavar="RULE", help="when it runs, as RFC 5545 says, like 'FREQ=DAILY;BYHOUR=6' "
+                                                     "(default: once, now)")
+    add.add_argument("--timezone", default="UTC", metavar="ZONE", help="the IANA time zone of the rule's times "
+                                                                       "(default UTC)")
+    add.add_argument("--start", metavar="WHEN", help="from when, like 2027-01-31T06:00 (default: today)")
+    add.add_argument("--end", metavar="WHEN", help="until when (default: as long as the rule runs)")
+    add.add_argument("--only-when-changed", action="store_true",
+                     help="skip a scheduled run whose file is as the last run read it")
+    shown = actions.add_parser("list", parents=inherited, help="every batch job, its status and its runs")
+    run = actions.add_parser("run", parents=inherited, help="run a job here and now, with a progress line")
+    run.add_argument("id", help="the job's id (`predbot batch list`)")
+    cancel = actions.add_parser("cancel", parents=inherited, help="run a job no more")
+    cancel.add_argument("id", help="the job's id")
+    return [add, shown, run, cancel]
 
 
 def column_field(text: str) -> tuple[str, str]:
@@ -184,6 +213,12 @@ def answer(args: argparse.Namespace, config: Config, bot: Bot) -> int:
             how = Scoring(args.top_k, dict(args.map), args.decimal, args.jobs or default_jobs(), args.drivers,
                           args.engine, args.scheduler)
             return score_file(bot.registry, args.input, args.output, args.model, how)
+        case "batch":
+            from bot.jobs import Jobs
+            from bot.jobs.command import batch
+
+            jobs = Jobs(bot.store, bot.registry, config.http.batch_input, config.http.batch_output)
+            return batch(jobs, args, config.user)
         case "serve":
             import asyncio
 

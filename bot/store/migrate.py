@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0003"               # the newest revision in migrations/versions
+HEAD = "0004"               # the newest revision in migrations/versions
 VERSION_TABLE = "alembic_version"
 LOCK = 0x707265646274       # PostgreSQL's advisory lock key for migrating predbot's store ("predbt")
 

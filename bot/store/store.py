@@ -52,6 +52,11 @@ class Store:
         """Counts of entries "recorded", "dropped" and "failed", and of writes "retried"."""
         return self.writer.snapshot()
 
+    @property
+    def waiting(self) -> int:
+        """Entries recorded and not yet written."""
+        return self.writer.waiting()
+
     def write(self, entries: Sequence[Entry]) -> None:
         """One transaction for a batch. An id already stored is skipped, so a retry after a commit whose answer
         was lost writes nothing twice."""

@@ -6,14 +6,16 @@ prediction_rows one per row of it, with what the model said (label, raw value, p
 feedback        the real outcome of a row, as people report it; every report is kept, the latest counts
 claims, rate_slots, pending
                 what replicas decide together (shared.py); their times are seconds since the epoch
+batch_jobs      files to score now or on a schedule (bot.jobs): what, whose, when next, and who runs it until when
+batch_runs      each run of a job: when, how far it got, what became of the rows, the result file's name
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import (JSON, Column, Dialect, Double, ForeignKey, ForeignKeyConstraint, Index, Integer, MetaData,
-                        Table, Text)
+from sqlalchemy import (JSON, Boolean, Column, Dialect, Double, ForeignKey, ForeignKeyConstraint, Index, Integer,
+                        MetaData, Table, Text)
 from sqlalchemy.types import DateTime, TypeDecorator
 
 
@@ -127,4 +129,49 @@ pending = Table(
     Column("attempts", Integer, nullable=False),
     Index(None, "lease_until"),             # take_expired
     Index(None, "owner"),                   # renew
+)
+
+batch_jobs = Table(
+    "batch_jobs", metadata,
+    Column("job_id", CleanText, primary_key=True),
+    Column("owner", CleanText, nullable=False),
+    Column("model", CleanText, nullable=False),
+    Column("source_kind", CleanText, nullable=False),   # input (under the input directory), upload or local
+    Column("source", CleanText, nullable=False),        # its path: relative to its directory, or absolute (local)
+    Column("source_name", CleanText, nullable=False),   # what its owner called it
+    Column("format", CleanText, nullable=False),        # of the results: csv or parquet
+    Column("top_k", Integer),                           # drivers per row; null: the model card's
+    Column("rrule", CleanText),                         # null: run once
+    Column("timezone", CleanText),
+    Column("starts", Double),
+    Column("ends", Double),
+    Column("only_when_changed", Boolean, nullable=False),
+    Column("status", CleanText, nullable=False),
+    Column("next_run", Double),                         # when it is due next; null: never again
+    Column("created", Double, nullable=False),
+    Column("version", Integer, nullable=False),         # counts every change: a claim takes the version it read
+    Column("lease_owner", CleanText),                   # the process running it, while one is
+    Column("lease_until", Double),
+    Column("last_digest", CleanText),                   # sha256 of the input its last finished run read
+    Column("skipped", Integer, nullable=False),         # ticks skipped because the input had not changed
+    Index(None, "owner", "created"),                    # a caller's jobs
+    Index(None, "next_run"),                            # what is due
+    Index(None, "lease_until"),                         # runs whose process died
+)
+
+batch_runs = Table(
+    "batch_runs", metadata,
+    Column("job_id", CleanText, ForeignKey(batch_jobs.c.job_id, ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("status", CleanText, nullable=False),        # running, done, failed, cancelled
+    Column("started", Double, nullable=False),
+    Column("finished", Double),
+    Column("attempts", Integer, nullable=False),        # 1, and one more each time a lapsed run is taken over
+    Column("rows_done", Integer, nullable=False),
+    Column("rows_total", Integer),
+    Column("not_predicted", Integer),
+    Column("reasons", JSON),                            # why rows were not predicted: label -> count
+    Column("error", CleanText),                         # why the file was not scored, in words
+    Column("digest", CleanText),
+    Column("output", CleanText),                        # the result file's name, once written
 )

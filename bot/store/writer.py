@@ -88,6 +88,10 @@ class Writer:
         with self.changed:
             return dict(self.stats)
 
+    def waiting(self) -> int:
+        with self.changed:
+            return len(self.pending)
+
     def run(self) -> None:
         while batch := self.next_batch():
             self.write_or_give_up(batch)
