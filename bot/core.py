@@ -16,20 +16,21 @@ import io
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Literal
 
 import parser
 from bot import follow_up, memory, reply
 from bot.help import help_text
 from bot.present import example_command, field_reply, inputs_text, row_reply, whatif_body
+from parser import values as literals
 from scoring.batch import BatchError, score_csv
 from scoring.compare import compare
 from scoring.model import Model
 from scoring.problems import DuplicateFeature, Problem
 from scoring.registry import Registry
-from scoring.score import score
+from scoring.score import RowResult, score
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -264,6 +265,80 @@ class Bot:
                                       memory.live(self.store, m.name)) for m in self.registry.models())
         why = self.registry.failures() if reasons else {}
         return reply.Reply(reply.Status.OK, reply.Models(infos, self.registry.unavailable(), why))
+
+    def predict_rows(self, name: str | None, rows: Sequence[Mapping[str, object] | Sequence[object]],
+                     sender: reply.Sender = ANYONE, top_k: int | None = None, drivers: Drivers = "top") -> Scored:
+        """Rows given as data rather than typed (the HTTP API), scored as `predict` scores typed ones: a row of
+        values alone is in the model's field order. `drivers` is "top" (`top_k` of them, else the card's), "all"
+        (one per field) or "none". Recorded and observed as a `predict` command is, so `show`, `feedback` and the
+        metrics know it; an unknown model is a refusal, as in chat."""
+        started = time.perf_counter()
+        model = self.model(name)
+        if isinstance(model, reply.Reply):
+            return Scored(model)
+        named = [dict(row) if isinstance(row, Mapping) else model.schema.name_positional(list(row)) for row in rows]
+        read = time.perf_counter()
+        wanted = len(model.schema.features) if drivers == "all" else top_k
+        scored = iter(score(model, [row for row in named if not isinstance(row, Problem)], wanted,
+                            drivers=drivers != "none"))
+        results = tuple(replace(next(scored), index=at) if not isinstance(row, Problem)
+                        else RowResult(at, {}, errors=(row,)) for at, row in enumerate(named))
+        body = reply.Prediction(tuple(row_reply(model, result, inputs_text(result.inputs)) for result in results),
+                                next((r.scale for r in results if r.ok and r.scale), ""))
+        answered = answer(reply.Status.OK if any(r.ok for r in results) else reply.Status.NOT_PREDICTED, body, model)
+        done = time.perf_counter()
+        timings = {"parse": read - started, "score": done - read, "total": done - started}
+        asked = f"predict {model.name}: " + "; ".join(row.inputs for row in body.rows if row.inputs)
+        if self.store is not None and (kept := memory.entry(answered, sender, asked, timings)):
+            self.store.record(kept)
+        self.observe(sender, "predict", answered, timings)
+        return Scored(answered, results)
+
+    def model_asked(self, text: str) -> str | None:
+        """The model a message's command is about, as the registry spells it: the one it names, else the default;
+        None when that is no model served (the answer says so)."""
+        command = None if self.oversized(text) else parser.parse(text)
+        named = command.model if isinstance(command, ABOUT_A_MODEL) else None
+        found = self.registry.get(named)
+        return None if isinstance(found, Problem) else found.name
+
+    def show(self, prediction_id: str, sender: reply.Sender) -> reply.Reply:
+        """`show ID` without the parsing: the answer kept, as `sender` may see it, or a refusal."""
+        return memory.recall(self.store, parser.Show(prediction_id.lower()), sender, self.registry.names())
+
+    def feedback(self, prediction_id: str, row: int, actual: object, sender: reply.Sender) -> reply.Reply:
+        """`feedback ID row=N actual=VALUE` without the parsing: `actual` a value as data (text, a number, yes/no
+        or None), read as the command reads what is typed."""
+        command = parser.Feedback(prediction_id.lower(), row, spoken(actual))
+        return memory.recall(self.store, command, sender, self.registry.names())
+
+
+Drivers = Literal["top", "all", "none"]
+ABOUT_A_MODEL = parser.Predict | parser.WhatIf | parser.Explain | parser.Schema | parser.History
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Rows given as data, scored: the Reply chat would give (kept under its id), and each row's RowResult, whose
+    values and problems a program reads; or only a refusal (no such model), and no results."""
+
+    reply: reply.Reply
+    results: tuple[RowResult, ...] = ()
+
+
+def spoken(value: object) -> parser.Value:
+    """A value given as data, as the command language would have read it typed."""
+    if isinstance(value, bool):
+        return parser.Value("bool", "yes" if value else "no", value)
+    if isinstance(value, int | float):
+        return parser.Value("number", str(value), value)
+    text = "" if value is None else str(value)
+    read = literals.read(text)
+    if read is None:
+        return parser.Value("missing", text, None)
+    if isinstance(read, bool):
+        return parser.Value("bool", text, read)
+    return parser.Value("string" if isinstance(read, str) else "number", text, read)
 
 
 def commands(text: str, limit: int = MAX_COMMANDS) -> tuple[list[str], reply.Reply | None]:

@@ -9,7 +9,8 @@ from parser import literal
 from parser.format import key_text
 from scoring.compare import Comparison
 from scoring.model import Model
-from scoring.problems import number_text, shorten, typed
+from scoring.problems import (DuplicateFeature, MissingValue, MissingValues, Problem, TooLarge, UnknownCategory,
+                              UnknownFeature, WrongType, number_text, shorten, typed)
 from scoring.schema import Feature, Kind
 from scoring.score import Driver, RowResult
 
@@ -90,3 +91,20 @@ def field_reply(feature: Feature) -> reply.Field:
 def example_command(model: Model, default: bool) -> str:
     prefix = "predict:" if default else f"predict {model.name}:"
     return f"{prefix} {inputs_text(model.typical_row())}"
+
+
+def field_errors(problems: tuple[Problem, ...]) -> list[tuple[str | None, str]]:
+    """Why a row was not predicted, field by field, for programs: (field, message), the field as the row named it
+    where it is unknown; several required fields left out are one message each; None for the whole row (its count
+    of values, the model failing)."""
+    found: list[tuple[str | None, str]] = []
+    for problem in problems:
+        match problem:
+            case MissingValues(features=names):
+                found += [(name, MissingValue(name).message) for name in names]
+            case (UnknownFeature(name=name) | DuplicateFeature(feature=name) | WrongType(feature=name)
+                  | TooLarge(feature=name) | UnknownCategory(feature=name) | MissingValue(feature=name)):
+                found.append((name, problem.message))
+            case _:
+                found.append((None, problem.message))
+    return found

@@ -1,5 +1,303 @@
-"""(being written)"""
+"""The /v1 API: predictions from JSON rows, chat's commands, the models, and predictions kept.
 
-from fastapi import APIRouter
+A thin adapter: `bot.core.Bot` decides what a request means (which model,
+how each row is read, what is recorded and counted) on the Answerer's scoring
+threads; this module turns JSON into its arguments and its answers and
+refusals into JSON and problem+json. Every route is the `keys.caller`'s: a
+key restricted to some models gets 403 for the others.
 
-router = APIRouter()
+A body is read only up to `Settings.max_body_bytes`, whatever Content-Length
+says or does not say (a chunked body has none), and parsed as strict JSON
+before FastAPI sees it: NaN and Infinity are not JSON, and a number too large
+for a float stays the text it was written as, so the model's schema refuses
+it in chat's words instead of the answer failing to encode.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.routing import APIRoute
+
+import parser
+from bot import reply
+from bot.core import Bot, Scored
+from bot.http import keys
+from bot.http.context import Context, context_of
+from bot.http.problems import Problem
+from bot.http.schemas import (AskRequest, AskResponse, FeedbackRequest, ModelDetail, ModelList, Noted,
+                              PredictRequest, PredictResponse, Remembered, problems)
+from bot.memory import live
+from bot.present import allowed_text, field_errors
+from scoring.score import RowResult
+
+DRIVERS = {"true": "top", "false": "none", "all": "all"}
+NOT_FOUND = {"unknown_model", "unknown_id", "not_yours", "no_memory"}
+MAX_DIGITS = 4000          # Python reads no longer whole number from text (sys.get_int_max_str_digits: 4300)
+
+
+class BoundedRequest(Request):
+    """A request whose body is read up to the server's limit, then taken as strict JSON (see the module's
+    docstring); past the limit, a 413 problem."""
+
+    async def body(self) -> bytes:
+        if not hasattr(self, "_body"):
+            self._body = await within(self, self.app.state.context.settings.max_body_bytes)
+        return self._body
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = strict_json(await self.body())
+        return self._json
+
+
+class BoundedRoute(APIRoute):
+    """A route that reads and parses its body (when it takes one) as a BoundedRequest, before FastAPI does."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        if self.body_field is None:
+            return handle
+
+        async def bounded(request: Request) -> Response:
+            request = BoundedRequest(request.scope, request.receive)
+            if await request.body():
+                if not is_json(request.headers.get("content-type", "")):
+                    raise Problem(415, "Send the body as JSON, with `Content-Type: application/json`.",
+                                  "unsupported_media_type")
+                await request.json()
+            return await handle(request)
+
+        return bounded
+
+
+router = APIRouter(prefix="/v1", route_class=BoundedRoute, tags=["v1"])
+Caller = Annotated[keys.Caller, Depends(keys.caller)]
+Served = Annotated[Context, Depends(context_of)]
+
+
+@router.post("/models/{name}/predict", response_model=PredictResponse, response_model_exclude_unset=True,
+             responses=problems(400, 401, 403, 404, 413, 415, 422, 429, 503))
+async def predict(name: str, body: PredictRequest, caller: Caller, context: Served,
+                  include_drivers: Literal["true", "false", "all"] = "true",
+                  top_k: Annotated[int | None, Query(ge=1, le=1000)] = None,
+                  include_source: bool = False, include_not_predicted_reason: bool = True,
+                  index: Annotated[str | None, Query(min_length=1)] = None) -> dict[str, Any]:
+    """Predict each row; the rows that cannot be predicted say why, and the others still are."""
+    caller.check(name)
+    if len(body.rows) > (most := context.settings.max_rows):
+        raise Problem(413, f"That is {len(body.rows):,} rows; one request takes up to {most:,}. Send more as a "
+                           "file with POST /v1/batches.", "too_many_rows")
+    given = rows_given(body, index)
+    bot = context.answerer.bot
+    scored: Scored = await context.answerer.pool.run(lambda: bot.predict_rows(
+        name, [row for _, row in given], caller.sender, top_k, DRIVERS[include_drivers]))
+    if isinstance(scored.reply.body, reply.Unanswered):
+        raise refusal(scored.reply)
+    results = []
+    for (key, row), result in zip(given, scored.results, strict=True):
+        out = row_prediction(result)
+        if index is not None:
+            out["index"] = key
+        if include_source:
+            out["source"] = row
+        if include_not_predicted_reason:
+            out["not_predicted_reason"] = result.reason
+        results.append(out)
+    if not any(result.ok for result in scored.results):
+        raise Problem(422, f"No row could be predicted. {scored.results[0].reason}", "not_predicted",
+                      [{"row": at, **error} for at, out in enumerate(results) for error in out["errors"]])
+    answered = scored.reply
+    return {"model": answered.model, "version": answered.version, "prediction_id": answered.prediction_id,
+            "results": results}
+
+
+@router.post("/ask", response_model=AskResponse, responses=problems(400, 401, 403, 413, 415, 429))
+async def ask(body: AskRequest, caller: Caller, context: Served) -> dict[str, Any]:
+    """Any chat command, answered as `predbot ask --json` answers it."""
+    text = body.text
+    if not text.strip():
+        raise Problem(400, "`text` is empty: send a command as you would type it in chat, like "
+                           f"`{parser.COMMANDS[0].example}`.", "empty_text")
+    if len(text) > parser.MAX_COMMAND_CHARS:
+        raise Problem(413, f"`text` is {len(text):,} characters long; a command takes up to "
+                           f"{parser.MAX_COMMAND_CHARS:,}. Send many rows to POST /v1/models/{{name}}/predict.",
+                      "too_long")
+    if caller.key is not None and caller.key.models:
+        bot = context.answerer.bot
+        if about := await context.answerer.pool.run(lambda: bot.model_asked(text)):
+            caller.check(about)
+    return (await context.answerer.answer(text, caller.sender)).to_dict()
+
+
+@router.get("/models", response_model=ModelList, responses=problems(401, 403, 429))
+async def models(caller: Caller, context: Served) -> dict[str, Any]:
+    """The models serving (those the key may use), with their live accuracy."""
+    answered = await context.answerer.pool.run(context.answerer.bot.models)
+    return {"models": [asdict(info) for info in answered.body.models if caller.may_use(info.name)]}
+
+
+@router.get("/models/{name}", response_model=ModelDetail, responses=problems(401, 403, 404, 429, 503))
+async def model(name: str, caller: Caller, context: Served) -> dict[str, Any]:
+    """A model's fields, what each takes, and an example request."""
+    caller.check(name)
+    bot = context.answerer.bot
+    return await context.answerer.pool.run(lambda: detail(bot, name))
+
+
+@router.get("/predictions/{prediction_id}", response_model=Remembered, responses=problems(401, 403, 404, 429))
+async def prediction(prediction_id: str, caller: Caller, context: Served) -> dict[str, Any]:
+    """A prediction made with this key, as it was answered, with the feedback given since."""
+    bot = context.answerer.bot
+    answered = await context.answerer.pool.run(lambda: bot.show(prediction_id, caller.sender))
+    kept = answered.body
+    if not isinstance(kept, reply.Remembered):
+        raise refusal(answered, prediction_id)
+    return {"prediction_id": kept.prediction_id, "at": kept.at, "asked": kept.asked, "model": kept.model,
+            "version": kept.version, "status": str(answered.status), "answer": asdict(kept.answer),
+            "feedback": [asdict(outcome) for outcome in kept.outcomes]}
+
+
+@router.post("/predictions/{prediction_id}/feedback", response_model=Noted,
+             responses=problems(400, 401, 403, 404, 413, 415, 429))
+async def feedback(prediction_id: str, body: FeedbackRequest, caller: Caller, context: Served) -> dict[str, Any]:
+    """What a row of a prediction really was: kept for the model version's live accuracy."""
+    bot = context.answerer.bot
+    answered = await context.answerer.pool.run(lambda: bot.feedback(prediction_id, body.row, body.actual,
+                                                                    caller.sender))
+    if not isinstance(answered.body, reply.Noted):
+        raise refusal(answered, prediction_id)
+    return asdict(answered.body)
+
+
+def rows_given(body: PredictRequest, index: str | None) -> list[tuple[object, dict[str, object] | list[object]]]:
+    """Each row with its `index` value (None without one), named by the body's `schema` where it gives one; a row
+    that cannot be named, or has no index value, is a 400 that names it."""
+    names = [column.name for column in body.columns] if body.columns is not None else None
+    if names is not None and (twice := sorted({name for name in names if names.count(name) > 1})):
+        raise Problem(400, f"`schema` names {', '.join(map(repr, twice))} more than once; name each column once.",
+                      "duplicate_column", [{"field": "schema", "message": f"{name!r} is named more than once."}
+                                           for name in twice])
+    if index is not None and names is not None and index not in names:
+        raise Problem(400, f"`index` is {index!r}, which `schema` does not name.", "unknown_index",
+                      [{"field": "index", "message": f"`schema` has no column {index!r}."}])
+    given, wrong = [], []
+    for at, row in enumerate(body.rows):
+        if isinstance(row, list) and names is not None:
+            if len(row) != len(names):
+                wrong.append({"row": at, "field": f"rows[{at}]", "message": f"Row {at} has {len(row)} values; "
+                              f"`schema` names {len(names)} columns."})
+                continue
+            row = dict(zip(names, row, strict=True))
+        if index is None:
+            given.append((None, row))
+        elif isinstance(row, dict) and index in row:
+            given.append((row[index], {key: value for key, value in row.items() if key != index}))
+        else:
+            wrong.append({"row": at, "field": f"rows[{at}]", "message": f"Row {at} has no {index!r} column, which "
+                          "`index` names." + ("" if isinstance(row, dict) else " Name a list row's values with "
+                                              "`schema`.")})
+    if wrong:
+        raise Problem(400, f"{wrong[0]['message']} Each row must have as many values as `schema` names, and its "
+                           "`index` column when one is named.", "invalid_rows", wrong)
+    return given
+
+
+def row_prediction(result: RowResult) -> dict[str, Any]:
+    """One row's answer as the API gives it; `index`, `source` and the reason are the caller's to add."""
+    predicted = result.prediction if result.ok else None
+    return {"row": result.index, "prediction": predicted, "probabilities": dict(result.probabilities),
+            "confidence": result.probabilities.get(predicted) if isinstance(predicted, str) else None,
+            "drivers": [{"field": driver.feature, "value": driver.value, "contribution": driver.contribution,
+                         "direction": driver.direction} for driver in result.drivers],
+            "drivers_for": result.drivers_for or None, "base_value": result.base_value, "scale": result.scale,
+            "warnings": [warning.message for warning in result.warnings],
+            "errors": [{"field": field, "message": message} for field, message in field_errors(result.errors)]}
+
+
+def detail(bot: Bot, name: str) -> dict[str, Any]:
+    """GET /v1/models/{name}'s answer, worked out on a scoring thread (a model may load on first use)."""
+    found = bot.model(name)
+    if isinstance(found, reply.Reply):
+        raise refusal(found)
+    fields = [{"name": feature.name, "kind": str(feature.kind), "allowed": allowed_text(feature),
+               "categories": list(feature.categories), "minimum": feature.low, "maximum": feature.high,
+               "unit": feature.unit or "", "description": feature.description, "aliases": list(feature.aliases),
+               "optional": feature.imputable} for feature in found.schema.features]
+    return {"name": found.name, "version": found.version, "kind": found.kind, "target": found.target,
+            "description": found.card.description, "default": found.name == bot.registry.default_name,
+            "live": [asdict(version) for version in live(bot.store, found.name)], "top_k": found.card.top_k,
+            "fields": fields, "example_request": {"rows": [found.typical_row()]}}
+
+
+def refusal(answered: reply.Reply, prediction_id: str = "") -> Problem:
+    """A refusal of the core's as a problem: 404 for what is not there, 503 for a model that cannot load, else 400.
+    A prediction that is someone else's is not found, in the same words as one that is not there."""
+    said = answered.body
+    label, message = (said.label, said.message) if isinstance(said, reply.Unanswered) else ("refused", "Refused.")
+    if label in ("unknown_id", "not_yours"):
+        return Problem(404, f"There is no prediction {prediction_id!r} made with this API key.",
+                       "unknown_prediction")
+    status = 404 if label in NOT_FOUND else 503 if label == "model_unavailable" else 400
+    return Problem(status, message, label)
+
+
+async def within(request: Request, limit: int) -> bytes:
+    """The body, refused (413) as soon as Content-Length or the bytes read so far pass `limit`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def is_json(content_type: str) -> bool:
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or media.startswith("application/") and media.endswith("+json")
+
+
+def too_large(limit: int) -> Problem:
+    return Problem(413, f"The body is larger than the {limit:,} bytes a request may send. Send fewer rows at a "
+                        "time, or many as a file with POST /v1/batches.", "body_too_large")
+
+
+def strict_json(body: bytes) -> Any:
+    """`body` as JSON, with NaN and Infinity refused and numbers too large for a float kept as their text."""
+    try:
+        return json.loads(body, parse_constant=not_json, parse_float=finite_or_text, parse_int=whole)
+    except UnicodeDecodeError:
+        raise Problem(400, "The body is not UTF-8 text, so not JSON.", "malformed_json") from None
+    except json.JSONDecodeError as error:
+        raise Problem(400, f"The body is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
+                      "malformed_json") from None
+    except RecursionError:
+        raise Problem(400, "The body is not JSON a server can read: it is nested too deeply.",
+                      "malformed_json") from None
+    except ValueError as error:       # not_json's and whole's
+        raise Problem(400, f"The body is not valid JSON: {error}.", "malformed_json") from None
+
+
+def not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON value; send a number, or null")
+
+
+def finite_or_text(number: str) -> float | str:
+    value = float(number)
+    return value if math.isfinite(value) else number
+
+
+def whole(digits: str) -> int:
+    if len(digits) > MAX_DIGITS:
+        raise ValueError(f"a number has {len(digits):,} digits, more than the {MAX_DIGITS:,} a value may have")
+    return int(digits)
