@@ -65,8 +65,10 @@ class Server:
 
 def predbot_serve(data: Path | str, *flags: str, env: dict[str, str] | None = None,
                   ready: str = "serving email on ") -> Server:
-    """`predbot serve --no-chat` on the demo models, mail on a free port, its files under `data`; Slack only with
-    the Slack variables in `env` (none of this environment's)."""
+    """`predbot serve --no-chat` on the demo models, mail and HTTP on free ports (HTTP on the one `flags` give with
+    --port, if they do), its files under `data`; Slack only with the Slack variables in `env` (none of this
+    environment's)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | (env or {})
+    http = [] if any(flag in ("--port", "--slack-port") for flag in flags) else ["--port", "0"]
     return Server([sys.executable, "-m", "bot.cli", "--models", str(demo_models_dir()), "serve", "--no-chat",
-                   "--smtp-port", "0", "--data", str(data), *flags], ready, environment)
+                   "--smtp-port", "0", *http, "--data", str(data), *flags], ready, environment)

@@ -8,9 +8,10 @@ and why, also when it shows only as a channel starts (a port in use, a token
 Slack refuses); `cli.main` prints it as one line and exits with status 2.
 
 Each channel gets its own section: `mail`, `slack` (None without
-SLACK_BOT_TOKEN), and the terminal chat's `history` and `user`; `budget` is
+SLACK_BOT_TOKEN), `http` (the one HTTP server: the API, Slack's HTTP mode,
+metrics, batches), and the terminal chat's `history` and `user`; `budget` is
 the scoring pool's; `store` is the URL of predbot's memory (bot.store opens
-it). The HTTP API gets its section here when it comes. A command's operands
+it). A command's operands
 (`ask`'s text, `score`'s file, `--json`, `--no-chat`, `export`'s `--since`)
 are not settings: `cli` reads them from the parsed arguments.
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.http import settings as http
 from bot.mail import settings as mail
 from bot.mail.addresses import AddressSet
 from bot.slack import settings as slack
@@ -64,6 +66,7 @@ class Config:
     budget: Budget
     mail: mail.Settings
     slack: slack.Settings | None
+    http: http.Settings
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> Config:
@@ -82,7 +85,7 @@ class Config:
                    store=given.setting("store", "PREDBOT_STORE_URL", str, f"sqlite:///{data / 'predbot.db'}"),
                    budget=Budget(**given.flags(seconds="answer_seconds", file_seconds="file_seconds",
                                                threads="scoring_threads")),
-                   mail=mail_section(given, data), slack=slack_section(given))
+                   mail=mail_section(given, data), slack=slack_section(given), http=http_section(given, data))
 
     def models_dir(self) -> Path:
         """The models directory; the demo models' (built first if need be) when none is set."""
@@ -158,7 +161,33 @@ def slack_section(given: Sources) -> slack.Settings | None:
         allowed_users=slack.ids(given.setting("slack_allow_users", "PREDBOT_SLACK_ALLOWED_USERS", listed(str), [])),
         allowed_channels=slack.ids(given.setting("slack_allow_channels", "PREDBOT_SLACK_ALLOWED_CHANNELS",
                                                  listed(str), [])),
-        **given.flags(host="slack_host", port="slack_port", rate="slack_rate_limit", lease="slack_lease"))
+        **given.flags(rate="slack_rate_limit", lease="slack_lease"))
+
+
+def http_section(given: Sources, data: Path) -> http.Settings:
+    """The HTTP server's; its API keys from --api-keys (digests) and $PREDBOT_API_KEYS (keys), both if given."""
+    return http.Settings(
+        keys=api_keys(given), cors_origins=tuple(given.setting("cors_origin", default=[])),
+        batch_output=given.setting("batch_output", default=data / "batches"),
+        **given.flags(host="host", port="port", workers="workers", rate="api_rate_limit",
+                      max_body_bytes="max_body_bytes", max_rows="max_rows_per_request",
+                      max_upload_bytes="max_upload_bytes", batch_input="batch_input", batch_tick="batch_tick"))
+
+
+def api_keys(given: Sources) -> tuple[http.ApiKey, ...]:
+    """What is refused names a line or an entry, never a key or its digest."""
+    listed: tuple[http.ApiKey, ...] = ()
+    if (path := given.setting("api_keys")) is not None:
+        try:
+            listed = http.key_file(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ConfigError(f"--api-keys {path}: cannot read it ({error.strerror or error})") from None
+        except ValueError as error:         # UnicodeDecodeError too: its message quotes no text
+            raise ConfigError(f"--api-keys {path}: {error}") from None
+    try:
+        return http.unique([*listed, *http.environment_keys(given.variable("PREDBOT_API_KEYS"))])
+    except ValueError as error:
+        raise ConfigError(f"PREDBOT_API_KEYS: {error}") from None
 
 
 # --- the flags; each defaults to None (not given), so that Sources can tell ---------------------------------
@@ -232,11 +261,34 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add("--relay-backoff", metavar="SECONDS", type=float, help="seconds before the first retry, doubling each time "
         f"(default {mail.Settings.relay_backoff:g})")
 
+    add = parser.add_argument_group("http (the API, Slack's HTTP mode, /metrics, /healthz, /readyz)").add_argument
+    add("--host", "--slack-host", dest="host", metavar="HOST",
+        help=f"address the HTTP server listens on (default {http.Settings.host}; a proxy in front adds TLS)")
+    add("--port", "--slack-port", dest="port", metavar="PORT", type=int,
+        help=f"its port (default {http.Settings.port}; 0 picks a free one)")
+    add("--workers", metavar="N", type=count,
+        help="processes serving the HTTP port side by side; the first also runs mail, Socket Mode and the chat "
+             f"(default {http.Settings.workers})")
+    add("--api-keys", type=Path, metavar="FILE",
+        help="API keys: a line per key, `NAME SHA256 [MODEL,MODEL...]` (the sha256 of the key, in hex; the models it "
+             "may use, default all), `#` comments. Also $PREDBOT_API_KEYS: the keys themselves, "
+             "`NAME=KEY,NAME=KEY:MODEL+MODEL`. Without keys the API answers this machine only")
+    add("--api-rate-limit", metavar="RATE", type=mail.rate_limit,
+        help="API requests per key and period, e.g. 600/min; 0 for none (default 600/min, shared by every replica)")
+    add("--max-body-bytes", metavar="BYTES", type=count,
+        help=f"larger JSON requests are refused with 413 (default {http.Settings.max_body_bytes // http.MIB} MiB)")
+    add("--max-rows-per-request", metavar="N", type=count,
+        help=f"rows one predict request may hold (default {http.Settings.max_rows})")
+    add("--max-upload-bytes", metavar="BYTES", type=count,
+        help=f"larger batch uploads are refused with 413 (default {http.Settings.max_upload_bytes // http.MIB} MiB)")
+    add("--cors-origin", action="append", metavar="ORIGIN",
+        help="a web origin whose pages may call the API, like https://app.example.com; repeat for more "
+             "(default: none)")
+    add("--batch-tick", metavar="SECONDS", type=seconds,
+        help=f"how often scheduled batches are looked for (default {http.Settings.batch_tick:g})")
+    add_batch_arguments(parser)
+
     add = parser.add_argument_group("slack (with $SLACK_BOT_TOKEN)").add_argument
-    add("--slack-host", "--host", metavar="HOST",
-        help=f"HTTP mode: address to listen on (default {slack.Settings.host}; a proxy in front adds TLS)")
-    add("--slack-port", "--port", metavar="PORT", type=int,
-        help=f"HTTP mode: port for /slack/events and /healthz (default {slack.Settings.port})")
     add("--slack-api-url", metavar="URL", help=f"Slack's Web API [$SLACK_API_URL] (default {slack.SLACK_API_URL})")
     add("--slack-allow-users", action="append", metavar="ID", help="answer only these user IDs; repeat or "
         "comma-separate; DMs follow this list [$PREDBOT_SLACK_ALLOWED_USERS] (default: everyone)")
@@ -246,6 +298,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="answers per user and period, e.g. 20/min; 0 for none (default 20/min, shared by every replica)")
     add("--slack-lease", metavar="SECONDS", type=seconds, help="an answer acked by a replica that stops is "
         f"finished by another after this (default {slack.Settings.lease:g})")
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument_group("batches").add_argument
+    add("--batch-input", type=Path, metavar="DIR",
+        help="the directory a batch may name its input file under (default: none; batches upload their file)")
+    add("--batch-output", type=Path, metavar="DIR", help="where batch results are written (default DATA/batches)")
 
 
 def seconds(text: str) -> float:

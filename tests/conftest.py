@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from doubles.serve import Serve
 
 from bot.core import Bot
 from bot.store import Store, open_store
@@ -28,6 +29,21 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return demo_models_dir(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture
+def serve(demo_dir: Path, tmp_path: Path) -> Iterator[Callable[..., Serve]]:
+    """`serve(*flags, **options)`: a real `predbot serve` process on the demo models (doubles.serve), stopped after
+    the test."""
+    started: list[Serve] = []
+
+    def start(*flags: str, **options) -> Serve:
+        started.append(Serve(demo_dir, tmp_path, *flags, **options))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.close()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from email.parser import BytesParser
 
 import pytest
 from doubles.loop import LoopThread, wait_until
-from doubles.serve import ROOT, Serve
+from doubles.serve import ROOT
 from doubles.slack import FakeSlack
 
 from scoring.demo import churn_data
@@ -28,19 +28,6 @@ def big_csv() -> bytes:
     """About a minute of scoring: far more than the time any test here waits."""
     frame, _ = churn_data(rows=60_000)
     return frame.to_csv(index=False).encode()
-
-
-@pytest.fixture
-def serve(demo_dir, tmp_path):
-    started: list[Serve] = []
-
-    def start(*flags: str, **options) -> Serve:
-        started.append(Serve(demo_dir, tmp_path, *flags, **options))
-        return started[-1]
-
-    yield start
-    for process in started:
-        process.close()
 
 
 def test_sigterm_stops_serve_within_ten_seconds_while_a_file_is_being_scored(serve, big_csv):
@@ -82,11 +69,11 @@ def test_a_channel_that_cannot_start_stops_serve_with_one_line_and_exit_two(demo
     environment = {**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
                    "SLACK_BOT_TOKEN": "xoxb-do-not-show"}
     result = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--no-chat", "--models", str(demo_dir),
-                             "--smtp-port", "0", "--data", str(tmp_path)], cwd=ROOT, env=environment,
+                             "--smtp-port", "0", "--port", "0", "--data", str(tmp_path)], cwd=ROOT, env=environment,
                             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 2 and "predbot: serving email on 127.0.0.1:" in result.stderr
-    assert result.stderr.endswith("\npredbot: Slack's HTTP mode needs SLACK_SIGNING_SECRET (the app's Basic Information "
-                                  "page), or set SLACK_APP_TOKEN to use Socket Mode instead.\n")
+    assert result.stderr.endswith("\npredbot: Slack's HTTP mode needs SLACK_SIGNING_SECRET (the app's Basic "
+                                  "Information page), or set SLACK_APP_TOKEN to use Socket Mode instead.\n")
     assert "Traceback" not in result.stderr and "xoxb-do-not-show" not in result.stderr
 
 

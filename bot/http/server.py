@@ -1,17 +1,40 @@
-"""uvicorn serving the ASGI app inside `predbot serve`'s own event loop, beside mail and Socket Mode."""
+"""uvicorn serving the ASGI app inside `predbot serve`'s own event loop, beside mail and Socket Mode.
+
+We bind the listening socket ourselves (`listening`), so a port in use is an
+OSError for `serve` to turn into one line, and so `--workers` can hand the
+same socket to other processes. uvicorn's `Server.serve` would take SIGINT
+and SIGTERM for itself with `signal.signal` and stop the HTTP server alone;
+`Server` here leaves them to serve's loop, which stops every channel in turn.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
+from collections.abc import Iterator
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 log = logging.getLogger(__name__)
 
 STOP_SECONDS = 2.0          # for requests in flight; answers being worked on have their own channels' drains
+BACKLOG = 2048
+
+
+class Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Signals are serve's (and a worker's) own loop's: they stop everything, this server among them."""
+        yield
+
+
+def listening(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port (port 0 picks a free one); OSError when it cannot, e.g. the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=BACKLOG)
 
 
 class HttpServer:
@@ -21,23 +44,27 @@ class HttpServer:
         self.server, self.task, self.host, self.port = server, task, host, port
 
     @classmethod
-    async def start(cls, app: FastAPI, host: str, port: int, sock: socket.socket | None = None) -> HttpServer:
-        """Serve `app` on host:port, or on `sock`, a listening socket shared with other processes."""
-        config = uvicorn.Config(app, host=host, port=port, lifespan="off", access_log=False, log_config=None,
-                                server_header=False, timeout_graceful_shutdown=STOP_SECONDS)
-        server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None      # serve's loop has its own
-        task = asyncio.create_task(server.serve(sockets=[sock] if sock else None), name="http server")
+    async def start(cls, app: ASGIApp, host: str, port: int, sock: socket.socket | None = None) -> HttpServer:
+        """Serve `app` on host:port, or on `sock`, a listening socket shared with other processes; OSError when it
+        cannot listen."""
+        sock = sock or listening(host, port)
+        config = uvicorn.Config(app, lifespan="off", access_log=False, log_config=None, server_header=False,
+                                timeout_graceful_shutdown=STOP_SECONDS, backlog=BACKLOG)
+        server = Server(config)
+        task = asyncio.create_task(server.serve(sockets=[sock]), name="http server")
         while not server.started:
-            if task.done():      # it could not listen: say why
-                raise OSError(f"cannot listen on {host}:{port}") from task.exception()
+            if task.done():      # it could not serve on the socket: say why
+                raise OSError(f"cannot serve HTTP on {host}:{port}") from task.exception()
             await asyncio.sleep(0.01)
-        bound = server.servers[0].sockets[0].getsockname()[1]
-        return cls(server, task, host, bound)
+        return cls(server, task, host, sock.getsockname()[1])
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def describe(self) -> str:
+        return f"HTTP on {self.url}"
 
     async def stop(self) -> None:
         self.server.should_exit = True

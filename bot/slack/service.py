@@ -1,7 +1,10 @@
 """`predbot serve`'s Slack channel: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode.
 
-Both modes run the same SlackApp. A setting that cannot work is a ConfigError
-that says what to set, never a traceback or a token.
+Both modes run the same SlackApp. In Socket Mode the channel holds the
+connection; in HTTP mode Slack posts to /slack/events on predbot's one HTTP
+server (bot.http.slack_events), which is given the app (`HttpMode.app`) and
+says where it listens (`served_at`). A setting that cannot work is a
+ConfigError that says what to set, never a traceback or a token.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bot.answering import Answerer
 from bot.config import ConfigError
 from bot.slack.app import SlackApp
-from bot.slack.http import HttpService
 from bot.slack.settings import Settings
 from bot.slack.socket import SocketService
 from bot.store.shared import Shared
+
+
+EVENTS_PATH = "/slack/events"
 
 
 class Service(Protocol):
@@ -45,11 +50,26 @@ async def launch(answerer: Answerer, settings: Settings, shared: Shared) -> Serv
     if settings.socket_mode:
         opened = await checked("SLACK_APP_TOKEN", settings, client.apps_connections_open(app_token=settings.app_token))
         return await SocketService.start(app, settings.app_token, opened["url"])
-    try:
-        return await HttpService.start(app, settings.host, settings.port)
-    except OSError as error:
-        raise ConfigError(f"Slack's HTTP mode cannot listen on {settings.host}:{settings.port}: "
-                          f"{error.strerror or error}") from None
+    app.start()
+    return HttpMode(app)
+
+
+class HttpMode:
+    """Slack's HTTP mode: the app whose events the HTTP server hands over at EVENTS_PATH."""
+
+    def __init__(self, app: SlackApp) -> None:
+        self.app, self.url = app, EVENTS_PATH
+
+    def served_at(self, base_url: str) -> None:
+        """The HTTP server serving the app listens at `base_url`."""
+        self.url = base_url + EVENTS_PATH
+
+    def describe(self) -> str:
+        return f"Slack as {self.app.name} in HTTP mode at {self.url}"
+
+    async def stop(self) -> None:
+        """Give the answers being worked on a little time to finish (the HTTP server stops taking requests)."""
+        await self.app.stop()
 
 
 def web_client(settings: Settings) -> AsyncWebClient:

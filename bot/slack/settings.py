@@ -21,8 +21,6 @@ class Settings:
     api_url: str = SLACK_API_URL
     allowed_users: frozenset[str] = frozenset()
     allowed_channels: frozenset[str] = frozenset()
-    host: str = "127.0.0.1"                 # HTTP mode: where /slack/events listens (a proxy in front adds TLS)
-    port: int = 3000                        # 0 picks a free one
     progress_interval: float = 2.0          # seconds between edits of a progress message (Slack rate-limits edits)
     rate: tuple[int, float] = (20, 60.0)    # answers per user and period (seconds), across replicas; 0 for no limit
     lease: float = 30.0                     # an acked answer whose process stops renewing this is finished by another

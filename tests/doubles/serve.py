@@ -12,22 +12,29 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+from doubles.loop import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+PORT_FLAGS = ("--port", "--slack-port")
+HTTP_LINE = "predbot: serving HTTP on "
+
+
 class Serve:
-    """`predbot serve` with mail on a free port, its files (spool, outbox, store) under `where`, and no Slack
-    variables but those in `env`; stderr is read line by line as it comes. With `terminal` (a pty's end) as
-    stdin the chat joins; without, `--no-chat`."""
+    """`predbot serve` with mail and HTTP on free ports (HTTP on the one given with --port, if any), its files
+    (spool, outbox, store) under `where`, and no Slack variables but those in `env`; stderr is read line by line
+    as it comes. With `terminal` (a pty's end) as stdin the chat joins; without, `--no-chat`."""
 
     def __init__(self, demo_dir: Path, where: Path, *flags: str, env: dict[str, str] | None = None,
                  terminal: int | None = None) -> None:
         self.spool, self.outbox = where / "spool", where / "outbox"
         environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | (env or {})
+        http = [] if any(flag in PORT_FLAGS for flag in flags) else ["--port", "0"]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "-v", "--models", str(demo_dir), "serve",
              *(["--no-chat"] if terminal is None else []),
-             "--smtp-port", "0", "--data", str(where), *flags],
+             "--smtp-port", "0", *http, "--data", str(where), *flags],
             cwd=ROOT, env=environment, stdin=subprocess.DEVNULL if terminal is None else terminal,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
@@ -40,6 +47,16 @@ class Serve:
         for line in self.process.stderr:
             self.said.append(line)
             self.lines.put(line)
+
+    @property
+    def http_url(self) -> str:
+        """The HTTP server's base URL, as its start line says (waiting for it; no line is taken from `wait_for`)."""
+        line = wait_until(lambda: self.first(HTTP_LINE), timeout=120)
+        return line.removeprefix(HTTP_LINE).split()[0].removesuffix(":")
+
+    def first(self, text: str) -> str | None:
+        """The first line said so far that contains `text`."""
+        return next((line for line in list(self.said) if text in line), None)
 
     def count(self, text: str) -> int:
         """How many of the lines said so far contain `text`."""

@@ -1,4 +1,5 @@
-"""Slack fixtures: the fake Slack and the real app, on loopback, in one background event loop.
+"""Slack fixtures: the fake Slack and the real app, served by predbot's real HTTP server (the ASGI app under
+uvicorn) on loopback, in one background event loop.
 
 Tests stay synchronous: they POST signed bodies over real HTTP and wait (with
 timeouts, never sleeps) for what the fake Slack received.
@@ -10,7 +11,7 @@ import itertools
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -23,8 +24,11 @@ from bot.answering import Answerer, Budget
 from bot.cli import build_parser
 from bot.config import Config
 from bot.core import Bot
+from bot.http.app import build_app
+from bot.http.context import Context
+from bot.http.server import HttpServer
 from bot.slack.app import SlackApp
-from bot.slack.service import Service, launch
+from bot.slack.service import HttpMode, Service, launch
 from bot.slack.settings import Settings
 from bot.store.shared import Shared
 
@@ -112,6 +116,21 @@ class Running:
 StartSlack = Callable[..., Running]
 
 
+async def served(service: Service, answerer: Answerer, shared: Shared) -> HttpServer | None:
+    """In HTTP mode, the app served at /slack/events as `predbot serve` serves it, on a free loopback port."""
+    if not isinstance(service, HttpMode):
+        return None
+    server = await HttpServer.start(build_app(Context(answerer, shared, slack=service.app)), "127.0.0.1", 0)
+    service.served_at(server.url)
+    return server
+
+
+@pytest.fixture(name="served")
+def served_fixture() -> Callable[..., Awaitable[HttpServer | None]]:
+    """`await served(service, answerer, shared)`: an HTTP-mode Slack service on the real HTTP server."""
+    return served
+
+
 def configured(env: dict[str, str], *flags: str) -> Settings | None:
     """The Slack section `predbot serve FLAGS` gets in environment `env`."""
     return Config.from_args(build_parser().parse_args(["serve", *flags]), env).slack
@@ -129,22 +148,25 @@ def start_slack(loop: LoopThread, registry, new_shared) -> Iterator[StartSlack]:
     `start_slack(bot=..., budget=..., env=..., together=Shared, **settings overrides)`, deciding with other
     replicas through `together` (default: a store of its own). Nobody is rate-limited unless `rate` is
     given: tests ask many times a minute."""
-    started: list[tuple[FakeSlack, Service, Answerer]] = []
+    started: list[tuple[FakeSlack, Service, HttpServer | None, Answerer]] = []
     numbers = itertools.count(1)
 
     def start(bot: Bot | None = None, budget: Budget | None = None, env: dict[str, str] | None = None,
               together: Shared | None = None, **overrides: Any) -> Running:
         fake = FakeSlack()
         loop.run(fake.start())
-        settings = configured(fake.env(SLACK_SIGNING_SECRET=SECRET, **(env or {})), "--slack-port", "0")
+        settings = configured(fake.env(SLACK_SIGNING_SECRET=SECRET, **(env or {})))
         answerer = Answerer(bot or Bot(registry), budget)
-        service = loop.run(launch(answerer, replace(settings, **{"rate": (0, 1.0), **overrides}),
-                                  together or new_shared()))
-        started.append((fake, service, answerer))
+        shared = together or new_shared()
+        service = loop.run(launch(answerer, replace(settings, **{"rate": (0, 1.0), **overrides}), shared))
+        server = loop.run(served(service, answerer, shared))
+        started.append((fake, service, server, answerer))
         return Running(fake, service, loop, numbers)
 
     yield start
-    for fake, service, answerer in reversed(started):
+    for fake, service, server, answerer in reversed(started):
+        if server is not None:
+            loop.run(server.stop())
         loop.run(service.stop())
         loop.run(fake.stop())
         answerer.close()

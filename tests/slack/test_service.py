@@ -35,7 +35,7 @@ def answerer(registry):
 @pytest.fixture
 def start(loop, answerer, configured, shared):
     """Start the Slack channel as `serve` does, on a free port, in environment `env`."""
-    return lambda env: loop.run(service.start(answerer, configured(env, "--slack-port", "0"), shared))
+    return lambda env: loop.run(service.start(answerer, configured(env), shared))
 
 
 @pytest.fixture
@@ -54,12 +54,13 @@ def test_no_bot_token_means_no_slack(start, configured):
     assert start({}) is None
 
 
-def test_http_mode_describes_where_it_listens(start, loop, fake):
+def test_http_mode_describes_where_the_http_server_serves_it(start, loop, fake, served, answerer, shared):
     running = start(fake.env(SLACK_SIGNING_SECRET="s"))
+    server = loop.run(served(running, answerer, shared))
     try:
-        assert running.describe() == f"Slack as @predbot in Fake in HTTP mode at {running.url}"
-        assert running.url.startswith("http://127.0.0.1:") and running.url.endswith("/slack/events")
+        assert running.describe() == f"Slack as @predbot in Fake in HTTP mode at {server.url}/slack/events"
     finally:
+        loop.run(server.stop())
         loop.run(running.stop())
 
 
@@ -81,31 +82,21 @@ def test_an_unreachable_slack_is_one_line(refused):
     assert refused(env).startswith("cannot reach Slack at http://127.0.0.1:1/api/ (")
 
 
-def test_a_port_in_use_is_one_line(start, loop, answerer, fake, configured, shared):
-    running = start(fake.env(SLACK_SIGNING_SECRET="s"))
-    try:
-        with pytest.raises(ConfigError, match=f"^Slack's HTTP mode cannot listen on 127.0.0.1:{running.port}: "):
-            loop.run(service.start(answerer, configured(fake.env(SLACK_SIGNING_SECRET="s"),
-                                                        "--slack-port", str(running.port)), shared))
-    finally:
-        loop.run(running.stop())
-
-
 def test_settings_from_slacks_variables_and_our_flags(configured):
     settings = configured({"SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": "shh",
                            "PREDBOT_SLACK_ALLOWED_USERS": " U1, U2 ,", "SLACK_APP_TOKEN": "xapp-secret"})
     assert settings.allowed_users == {"U1", "U2"} and not settings.allowed_channels and settings.socket_mode
-    assert (settings.api_url, settings.host, settings.port) == ("https://slack.com/api/", "127.0.0.1", 3000)
+    assert settings.api_url == "https://slack.com/api/"
     assert "secret" not in repr(settings) and "shh" not in repr(settings)
 
 
-def test_flags_win_over_variables_and_the_old_flag_names_still_work(configured):
+def test_flags_win_over_variables(configured):
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "PREDBOT_SLACK_ALLOWED_USERS": "U1", "PREDBOT_SLACK_ALLOWED_CHANNELS": "C1",
            "SLACK_API_URL": "http://127.0.0.1:9/api"}
-    settings = configured(env, "--slack-allow-users", "U7,U8", "--slack-allow-users", "U9", "--host", "0.0.0.0",
-                          "--port", "8080", "--slack-api-url", "http://127.0.0.1:10/api")
+    settings = configured(env, "--slack-allow-users", "U7,U8", "--slack-allow-users", "U9",
+                          "--slack-api-url", "http://127.0.0.1:10/api")
     assert settings.allowed_users == {"U7", "U8", "U9"} and settings.allowed_channels == {"C1"}
-    assert (settings.host, settings.port, settings.api_url) == ("0.0.0.0", 8080, "http://127.0.0.1:10/api/")
+    assert settings.api_url == "http://127.0.0.1:10/api/"
 
 
 class StuckBot(Bot):
@@ -121,14 +112,16 @@ class StuckBot(Bot):
         return super().handle(*args, **kwargs)
 
 
-def test_stopping_waits_for_an_unfinished_answer_only_a_few_seconds(loop, registry, fake, configured, shared):
+def test_stopping_waits_for_an_unfinished_answer_only_a_few_seconds(loop, registry, fake, configured, shared,
+                                                                    served):
     bot = StuckBot(registry)
     answerer = Answerer(bot)
-    running = loop.run(service.launch(answerer, configured(fake.env(SLACK_SIGNING_SECRET="s"), "--slack-port", "0"),
-                                      shared))
+    running = loop.run(service.launch(answerer, configured(fake.env(SLACK_SIGNING_SECRET="s")), shared))
+    server = loop.run(served(running, answerer, shared))
     try:
         [ack] = asyncio.run(post_all(running.url, [signed_form("s", fake.command("models"))], concurrency=1))
         assert ack.status == 200 and bot.started.wait(20)
+        loop.run(server.stop())
         began = time.monotonic()
         loop.run(running.stop())
         took = time.monotonic() - began
