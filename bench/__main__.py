@@ -1,6 +1,7 @@
 """`python -m bench` (or `make bench`): every benchmark, one after the other."""
 
-from bench import cli_bench, mail_bench, reply_bench, score_bench, scoring_bench, slack_bench, store_bench, targets
+from bench import (api_bench, cli_bench, mail_bench, reply_bench, score_bench, scoring_bench, slack_bench, store_bench,
+                   targets)
 
 print("== predbot --help ==")
 cli_bench.main([])
@@ -12,9 +13,11 @@ print("\n== predbot score on every core ==")
 score_bench.main([])
 print("\n== slack /predict ==")
 slack_bench.main([])
+print("\n== HTTP API predict ==")
+api_bench.main([])
 print("\n== email ==")
 mail_bench.main([])
 print("\n== store ==")
 store_bench.main([])
-print("\n== issue 13's targets, this run ==")
+print("\n== the targets (issues 12 and 13), this run ==")
 print(targets.table())

@@ -1,5 +1,5 @@
-"""Issue 13's targets, and what this run measured for each: every benchmark reports its figures here as it prints
-them, and `make bench` ends with the table (bench/__main__.py)."""
+"""The targets the issues set (12: the HTTP API; 13: speed), and what this run measured for each: every benchmark
+reports its figures here as it prints them, and `make bench` ends with the table (bench/__main__.py)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ line that says what it serves, SIGTERM within serve's limits, and a port in use 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -14,6 +15,8 @@ import httpx
 import pytest
 from doubles.serve import ROOT
 from prometheus_client.parser import text_string_to_metric_families
+
+from bot.http.server import listening
 
 STOPS_WITHIN = 10.0
 
@@ -76,3 +79,26 @@ def test_a_port_in_use_is_one_line_and_exit_two(demo_dir, tmp_path):
     assert result.returncode == 2
     assert result.stderr.endswith(f"\npredbot: HTTP: cannot listen on 127.0.0.1:{port}: Address already in use\n")
     assert "Traceback" not in result.stderr
+
+
+def test_connections_to_the_bound_socket_send_at_once_without_waiting_for_acks():
+    """The socket serve binds (and --workers share) names its protocol, so asyncio turns Nagle's algorithm off on
+    each connection: a response written in two parts then never waits for the client's delayed ACK."""
+    async def accept_one() -> int:
+        accepted = asyncio.get_running_loop().create_future()
+
+        class Record(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.Transport) -> None:
+                accepted.set_result(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP,
+                                                                                  socket.TCP_NODELAY))
+
+        server = await asyncio.get_running_loop().create_server(Record, sock=listening("127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            return await asyncio.wait_for(accepted, 10)
+        finally:
+            writer.close()
+            server.close()
+
+    assert asyncio.run(accept_one()) != 0
