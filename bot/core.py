@@ -25,10 +25,10 @@ from bot import follow_up, memory, reply
 from bot.help import help_text
 from bot.present import example_command, field_reply, inputs_text, row_reply, whatif_body
 from parser import values as literals
-from scoring.batch import BatchError, score_csv
+from scoring.batch import BatchError, column_limit, score_csv
 from scoring.compare import compare
 from scoring.model import Model
-from scoring.problems import DuplicateFeature, Problem
+from scoring.problems import DuplicateFeature, MoreProblems, Problem, TooManyKeys
 from scoring.registry import Registry
 from scoring.score import RowResult, score
 
@@ -42,6 +42,7 @@ MAX_COMMANDS = 10                   # commands answered from one message; mail's
 MAX_FILE_BYTES = 20 * 1024 * 1024   # files sent in chat; `predbot score` has no limit
 MAX_FILE_ROWS = 200_000
 TOP_K = 3
+MAX_ROW_PROBLEMS = 10               # a row given as data: its problems put in words, then how many more
 ANYONE = reply.Sender("")           # a sender not known, for callers that name none
 
 
@@ -276,12 +277,12 @@ class Bot:
         model = self.model(name)
         if isinstance(model, reply.Reply):
             return Scored(model)
-        named = [dict(row) if isinstance(row, Mapping) else model.schema.name_positional(list(row)) for row in rows]
+        named = [data_row(model, row) for row in rows]
         read = time.perf_counter()
         wanted = len(model.schema.features) if drivers == "all" else top_k
         scored = iter(score(model, [row for row in named if not isinstance(row, Problem)], wanted,
                             drivers=drivers != "none"))
-        results = tuple(replace(next(scored), index=at) if not isinstance(row, Problem)
+        results = tuple(at_most(replace(next(scored), index=at), MAX_ROW_PROBLEMS) if not isinstance(row, Problem)
                         else RowResult(at, {}, errors=(row,)) for at, row in enumerate(named))
         body = reply.Prediction(tuple(row_reply(model, result, inputs_text(result.inputs)) for result in results),
                                 next((r.scale for r in results if r.ok and r.scale), ""))
@@ -324,6 +325,24 @@ class Scored:
 
     reply: reply.Reply
     results: tuple[RowResult, ...] = ()
+
+
+def data_row(model: Model, row: Mapping[str, object] | Sequence[object]) -> dict[str, object] | Problem:
+    """A row given as data, named: a mapping as it is, unless it has far more keys than the model has fields (each
+    unknown key costs a search for the field it may mean); values alone in the model's field order."""
+    if not isinstance(row, Mapping):
+        return model.schema.name_positional(list(row))
+    if len(row) > (most := column_limit(model)):
+        return TooManyKeys(len(row), most)
+    return dict(row)
+
+
+def at_most(result: RowResult, count: int) -> RowResult:
+    """`result` with its first `count` problems, and one that counts the rest: each is put in words for the answer,
+    and a row of junk keys must not cost, or say, more than its size."""
+    if len(result.errors) <= count:
+        return result
+    return replace(result, errors=(*result.errors[:count], MoreProblems(len(result.errors) - count)))
 
 
 def spoken(value: object) -> parser.Value:

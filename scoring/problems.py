@@ -197,6 +197,31 @@ class WrongCount(Problem):
 
 
 @dataclass(frozen=True)
+class TooManyKeys(Problem):
+    """A row given as data with far more keys than its model has fields: refused whole, before any is read."""
+
+    label: ClassVar[str] = "too_many_keys"
+    count: int
+    limit: int
+
+    @property
+    def message(self) -> str:
+        return f"This row has {self.count:,} keys; a row may have up to {self.limit:,}. Give the model's fields."
+
+
+@dataclass(frozen=True)
+class MoreProblems(Problem):
+    """What stands for the problems of a row past the first few: their count, not each one's words."""
+
+    label: ClassVar[str] = "more_problems"
+    count: int
+
+    @property
+    def message(self) -> str:
+        return f"And {self.count:,} more problems with this row."
+
+
+@dataclass(frozen=True)
 class ModelFailed(Problem):
     """The model itself raised on this row; the details go to the log, not the user."""
 

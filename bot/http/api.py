@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
@@ -38,6 +39,7 @@ from scoring.score import RowResult
 
 DRIVERS = {"true": "top", "false": "none", "all": "all"}
 NOT_FOUND = {"unknown_model", "unknown_id", "not_yours", "no_memory"}
+SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")     # a JSON escape of half a surrogate pair
 MAX_DIGITS = 4000          # Python reads no longer whole number from text (sys.get_int_max_str_digits: 4300)
 
 
@@ -273,9 +275,16 @@ def too_large(limit: int) -> Problem:
 
 
 def strict_json(body: bytes) -> Any:
-    """`body` as JSON, with NaN and Infinity refused and numbers too large for a float kept as their text."""
+    """`body` as JSON, with NaN and Infinity refused, numbers too large for a float kept as their text, and text
+    that is not Unicode (a lone UTF-16 surrogate escaped, `\\ud800`) refused: no answer could echo it."""
     try:
-        return json.loads(body, parse_constant=not_json, parse_float=finite_or_text, parse_int=whole)
+        parsed = json.loads(body, parse_constant=not_json, parse_float=finite_or_text, parse_int=whole)
+        if SURROGATE.search(body):      # rare: only then is all the text checked
+            json.dumps(parsed, ensure_ascii=False).encode()
+        return parsed
+    except UnicodeEncodeError:
+        raise Problem(400, "The body escapes half of a UTF-16 surrogate pair (like \\ud800) alone, which is not "
+                           "text; send the character itself, or both halves.", "malformed_json") from None
     except UnicodeDecodeError:
         raise Problem(400, "The body is not UTF-8 text, so not JSON.", "malformed_json") from None
     except json.JSONDecodeError as error:

@@ -18,6 +18,7 @@ FIELDS = {"churn": 8, "iris": 4, "diabetes": 10}
 IRIS_ROW = {"sepal length": 5.1, "sepal width": 3.5, "petal length": 1.4, "petal width": 0.2}
 IRIS_SCHEMA = [{"name": name, "type": "number"} for name in IRIS_ROW]
 MALFORMED = b'{"rows": [{"age": 45,'
+JSON = {"Content-Type": "application/json"}
 
 
 def predict(url: str, model: str, body: object, **query: object) -> httpx.Response:
@@ -252,6 +253,35 @@ def test_a_body_of_the_wrong_shape_is_a_400_in_plain_words(api, registry, body):
     problem = assert_problem(predict(api.url, "churn", body), 400, registry)
     assert problem["code"] == "invalid_request" and problem["errors"]
     assert all(set(error) == {"field", "message"} for error in problem["errors"])
+
+
+def test_half_a_surrogate_pair_is_a_400_and_a_whole_pair_is_text(api, registry):
+    lone = b'{"rows": [{"age": 45, "in\\ud800come": 60000}]}'
+    answer = httpx.post(f"{api.url}/v1/models/churn/predict", content=lone, headers=JSON)
+    assert assert_problem(answer, 400, registry)["code"] == "malformed_json"
+    paired = b'{"rows": [{"age": 45, "income": 60000, "plan": "\\ud83d\\ude00"}]}'
+    answer = httpx.post(f"{api.url}/v1/models/churn/predict", content=paired, headers=JSON)
+    problem = assert_problem(answer, 422, registry)
+    assert problem["errors"][0]["field"] == "plan" and "\U0001f600" in problem["errors"][0]["message"]
+
+
+def test_a_row_of_far_more_keys_than_fields_is_refused_whole_in_one_message(api, registry, churn):
+    from scoring.batch import column_limit
+
+    most = column_limit(churn)
+    junk = {f"k{i}": i for i in range(most + 1)}
+    answer = predict(api.url, "churn", {"rows": [{"age": 45, "income": 60000}, junk]})
+    assert answer.status_code == 200
+    refused = answer.json()["results"][1]
+    assert refused["errors"] == [{"field": None, "message": f"This row has {most + 1:,} keys; a row may have up to "
+                                                          f"{most:,}. Give the model's fields."}]
+
+
+def test_a_row_with_many_problems_names_the_first_ten_and_counts_the_rest(api, registry):
+    junk = {f"unknown{i}": i for i in range(25)}
+    problem = assert_problem(predict(api.url, "churn", {"rows": [junk]}), 422, registry)
+    assert [error["field"] for error in problem["errors"]] == [f"unknown{i}" for i in range(10)] + [None]
+    assert problem["errors"][-1]["message"] == "And 15 more problems with this row."
 
 
 def test_a_body_not_sent_as_json_is_a_415(api, registry):
