@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 
 TOOLS  := swaks openssl
 
-.PHONY: run test stress bench tools clean
+.PHONY: run test stress bench docs-images tools clean
 
 run: $(STAMP)
 	$(BIN)/predbot serve
@@ -37,6 +37,10 @@ tools:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The README's charts, drawn by predbot from the demo models (bench/docs_images.py).
+docs-images: $(STAMP)
+	$(BIN)/python -m bench.docs_images docs/images
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "predbot needs Python 3.12 or newer (python3.12, or pyenv install 3.12)"; exit 1; }

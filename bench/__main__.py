@@ -1,12 +1,14 @@
 """`python -m bench` (or `make bench`): every benchmark, one after the other."""
 
-from bench import (api_bench, cli_bench, mail_bench, reply_bench, score_bench, scoring_bench, slack_bench, store_bench,
-                   targets)
+from bench import (api_bench, chart_bench, cli_bench, mail_bench, reply_bench, score_bench, scoring_bench, slack_bench,
+                   store_bench, targets)
 
 print("== predbot --help ==")
 cli_bench.main([])
 print("\n== reply path ==")
 reply_bench.main([])
+print("\n== charts ==")
+chart_bench.main([])
 print("\n== batch scoring ==")
 scoring_bench.main([])
 print("\n== predbot score on every core ==")

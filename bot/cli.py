@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask = command("ask", "ask one question; exit 0 if answered, 1 if not")
     ask.add_argument("text", help='e.g. "predict: age=45, income=60000"')
     ask.add_argument("--json", action="store_true", help="print the reply as JSON")
+    ask.add_argument("--chart", type=Path, metavar="FILE.png",
+                     help="also write a PNG chart of the answer's drivers (one-row predict, whatif, explain)")
     command("models", "list the models")
     schema = command("schema", "a model's fields")
     schema.add_argument("name", nargs="?", help="model name (default: the default model)")
@@ -198,7 +200,12 @@ def answer(args: argparse.Namespace, config: Config, bot: Bot) -> int:
         case "ask":
             from bot.reply import Sender
 
-            return show(bot.handle(args.text, Sender.terminal(config.user)), args.json)
+            answered = bot.handle(args.text, Sender.terminal(config.user))
+            status = show(answered, args.json)
+            if args.chart:
+                sys.stdout.flush()          # the answer first, then any line about its chart
+                save_chart(answered, args.chart)
+            return status
         case "models":
             show(bot.models(reasons=True), False)     # a terminal's `predbot models` is the operator's view
             return 0 if bot.registry.models() else 1
@@ -267,6 +274,30 @@ def export(store: Store, args: argparse.Namespace) -> int:
         return 1
     print(f"{lines:,} {'row' if lines == 1 else 'rows'} exported to {args.output}")
     return 0
+
+
+def save_chart(answered: Reply, path: Path) -> None:
+    """`ask --chart`: the answer's chart written to `path`, or one line on stderr saying why there is none. The
+    text answer has gone out already, and its exit status stands either way."""
+    from bot.render.chart import chart_of, draws
+
+    if not draws(answered):
+        print(f"predbot: no chart written: {no_chart_reason(answered)}", file=sys.stderr)
+        return
+    chart = chart_of(answered)
+    if chart is None:
+        print("predbot: no chart written: it could not be drawn (the log above says why)", file=sys.stderr)
+        return
+    try:
+        path.write_bytes(chart.png)
+    except OSError as error:
+        print(f"predbot: {path} could not be written: {error.strerror or error}", file=sys.stderr)
+
+
+def no_chart_reason(answered: Reply) -> str:
+    if not answered.ok:
+        return "the question was not answered"
+    return "charts are drawn of a one-row prediction with drivers, a whatif or an explain"
 
 
 def show(reply: Reply, as_json: bool) -> int:

@@ -35,6 +35,7 @@ from bot.http.schemas import (AskRequest, AskResponse, FeedbackRequest, ModelDet
                               PredictRequest, PredictResponse, Remembered, problems)
 from bot.memory import live
 from bot.present import allowed_text, field_errors
+from bot.render.chart import Chart, chart_of, draws
 from scoring.score import RowResult
 
 DRIVERS = {"true": "top", "false": "none", "all": "all"}
@@ -163,6 +164,35 @@ async def prediction(prediction_id: str, caller: Caller, context: Served) -> dic
     return {"prediction_id": kept.prediction_id, "at": kept.at, "asked": kept.asked, "model": kept.model,
             "version": kept.version, "status": str(answered.status), "answer": asdict(kept.answer),
             "feedback": [asdict(outcome) for outcome in kept.outcomes]}
+
+
+@router.get("/predictions/{prediction_id}/chart.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "The chart of the prediction's drivers."},
+                       **problems(401, 403, 404, 429, 503)})
+async def prediction_chart(prediction_id: str, caller: Caller, context: Served) -> Response:
+    """A chart of a prediction made with this key, drawn from it as it was kept: a one-row prediction's drivers as
+    a waterfall, or a what-if's move."""
+    bot = context.answerer.bot
+
+    def drawn() -> tuple[reply.Reply, Chart | None]:
+        answered = bot.show(prediction_id, caller.sender)
+        kept = answered.body
+        if not isinstance(kept, reply.Remembered) or not draws(answered):
+            return answered, None
+        return answered, chart_of(reply.Reply(reply.Status.OK, kept.answer, kept.model, kept.version,
+                                              kept.prediction_id))
+
+    answered, chart = await context.answerer.pool.run(drawn)
+    if not isinstance(answered.body, reply.Remembered):
+        raise refusal(answered, prediction_id)
+    if not draws(answered):
+        raise Problem(404, f"Prediction {prediction_id!r} has no chart: charts are drawn of a prediction of one row "
+                           "that was predicted, with its drivers, and of a what-if.", "no_chart")
+    if chart is None:
+        raise Problem(503, "The chart could not be drawn; the server's log has the details. The prediction itself "
+                           f"is at GET /v1/predictions/{prediction_id}.", "could_not_draw")
+    return Response(chart.png, media_type="image/png",
+                    headers={"Content-Disposition": f'inline; filename="{chart.filename}"'})
 
 
 @router.post("/predictions/{prediction_id}/feedback", response_model=Noted,

@@ -41,7 +41,8 @@ def test_the_schema_documents_every_route(operations):
     assert sorted(op.label for op in operations) == [
         "DELETE /v1/batches/{job_id}", "GET /healthz", "GET /metrics", "GET /readyz", "GET /v1/batches",
         "GET /v1/batches/{job_id}", "GET /v1/batches/{job_id}/runs/{number}/output", "GET /v1/models",
-        "GET /v1/models/{name}", "GET /v1/predictions/{prediction_id}", "POST /v1/ask", "POST /v1/batches",
+        "GET /v1/models/{name}", "GET /v1/predictions/{prediction_id}",
+        "GET /v1/predictions/{prediction_id}/chart.png", "POST /v1/ask", "POST /v1/batches",
         "POST /v1/batches/{job_id}/run", "POST /v1/models/{name}/predict",
         "POST /v1/predictions/{prediction_id}/feedback"]
 
