@@ -1,8 +1,15 @@
-"""The reply mail: addressing, threading, loop-safety headers, plain + HTML parts, result files."""
+"""The reply mail: addressing, threading, loop-safety headers, plain + HTML parts, charts, result files.
+
+An answer that shows a chart (bot.render.chart) has it inline in the HTML
+part: the HTML and its image/png parts make a multipart/related, and the
+plain part stays as it is. Only those answers are drawn, at most MAX_CHARTS
+of them; one that fails to draw is answered without its chart.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -11,6 +18,7 @@ from email.utils import format_datetime, formataddr, localtime
 from bot import reply
 from bot.mail.parse import Mail
 from bot.mail.spool import Envelope
+from bot.render import chart
 from bot.render import email as render
 
 BOT_NAME = "predbot"
@@ -37,19 +45,45 @@ def compose(mail: Mail, bot_address: str, key: str, answers: Sequence[render.Ans
     message["To"] = to_header(mail)
     message["Subject"] = subject(mail.subject)
     message["Date"] = format_datetime(localtime())
-    message["Message-ID"] = f"<{key}.reply@{bot_address.rpartition('@')[2] or 'localhost'}>"
+    domain = bot_address.rpartition("@")[2] or "localhost"
+    message["Message-ID"] = f"<{key}.reply@{domain}>"
     if mail.thread_id:
         message["In-Reply-To"] = mail.thread_id
         message["References"] = " ".join([*mail.references, mail.thread_id])
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"     # asks Exchange not to answer us with an out-of-office
     message.set_content(render.plain(answers, notes))
-    message.add_alternative(render.html(answers, notes), subtype="html")
+    shown, drawn, left_out = with_charts(answers, key, domain)
+    message.add_alternative(render.html(shown, notes, left_out), subtype="html")
+    page = message.get_body(("html",))
+    for cid, picture in drawn:
+        page.add_related(picture.png, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline",
+                         filename=picture.filename)
+    if drawn:
+        page.set_param("type", "text/html")         # RFC 2387: a related part names its root's type
     for file in files(answers):
         maintype, _, subtype = file.content_type.partition("/")
         message.add_attachment(file.content, maintype=maintype, subtype=subtype or "octet-stream",
                                filename=file.filename)
     return Envelope("", (mail.answer_to,)), message.as_bytes()
+
+
+def with_charts(answers: Sequence[render.Answer], key: str, domain: str,
+                ) -> tuple[list[render.Answer], list[tuple[str, chart.Chart]], int]:
+    """The answers, each drawn one with its Image; the charts drawn, by Content-ID; and how many answers that show
+    a chart were left out by MAX_CHARTS.
+
+    A Content-ID comes from the reply's key and the answer's place in the mail, as the Message-ID does, so that
+    a reply composed again is the same mail. Only answers that show a chart are drawn.
+    """
+    showing = [place for place, answer in enumerate(answers) if chart.draws(answer.reply)]
+    shown, drawn = list(answers), []
+    for place in showing[:render.MAX_CHARTS]:
+        if (picture := chart.chart_of(answers[place].reply)) is not None:
+            cid = f"{key}.chart{place}@{domain}"
+            shown[place] = replace(answers[place], image=render.Image(cid, picture.alt))
+            drawn.append((cid, picture))
+    return shown, drawn, max(0, len(showing) - render.MAX_CHARTS)
 
 
 def to_header(mail: Mail) -> str:

@@ -3,7 +3,8 @@
 One mail may hold several commands, so both parts render a sequence of
 (command as asked, Reply) pairs. The plain part is each reply's plain lines,
 as the terminal shows them; the HTML part escapes every piece of echoed text
-with `html.escape`.
+with `html.escape`, and shows an answer's chart, when the mail carries one,
+right after that answer as an `<img>` of the mail's own image part (`cid:`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.render.words import (NEXT_STEPS, abs_amount, amount, answered_briefly, 
                               history_intro, live_line, live_text, not_loaded, noted_lines, outcomes_text, percent,
                               plain_lines, rows_of, scale_note, when, whatif_change, whatif_parts)
 
+MAX_CHARTS = 3          # a reply mail's charts: each is a drawing's time and ~30 KB of mail
 SIGN_OFF = "predbot · send `help` for the commands"
 STYLE = ("body{font-family:sans-serif;line-height:1.4}pre{background:#f4f4f4;padding:6px}"
          ".asked{color:#555}.foot{color:#888;font-size:small}.warn{color:#a60}"
@@ -26,9 +28,18 @@ STYLE = ("body{font-family:sans-serif;line-height:1.4}pre{background:#f4f4f4;pad
 
 
 @dataclass(frozen=True)
+class Image:
+    """A chart in the mail: the Content-ID of its image/png part, and the same facts in words for its alt text."""
+
+    cid: str            # without the angle brackets, as a `cid:` URL names it
+    alt: str
+
+
+@dataclass(frozen=True)
 class Answer:
     asked: str          # the command as written in the mail; "" when there was none (files, help)
     reply: reply.Reply
+    image: Image | None = None      # its chart, when the mail carries one
 
 
 def plain(answers: Sequence[Answer], notes: Sequence[str] = ()) -> str:
@@ -39,18 +50,30 @@ def plain(answers: Sequence[Answer], notes: Sequence[str] = ()) -> str:
     return "\n\n".join([*sections, f"-- \n{SIGN_OFF}"]) + "\n"
 
 
-def html(answers: Sequence[Answer], notes: Sequence[str] = ()) -> str:
+def html(answers: Sequence[Answer], notes: Sequence[str] = (), charts_left_out: int = 0) -> str:
+    """The HTML part; `charts_left_out` counts the answers past MAX_CHARTS whose charts the mail does not carry."""
     parts = [f"<p>{escape(note)}</p>" for note in notes]
     for answer in answers:
         if answer.asked:
             parts.append(f'<p class="asked">You asked: <code>{escape(answer.asked)}</code></p>')
         parts.append(body(answer.reply.body))
+        if answer.image:
+            parts.append(f'<p><img src="cid:{escape(answer.image.cid)}" alt="{escape(answer.image.alt)}" '
+                         'style="max-width:100%"></p>')
         if foot := footer(answer.reply):
             parts.append(f'<p class="foot">{escape(foot)}</p>')
         parts.append("<hr>")
+    if charts_left_out:
+        parts.append(f'<p class="foot">{escape(left_out_line(charts_left_out))}</p>')
     parts.append(f'<p class="foot">{escape(SIGN_OFF)}</p>')
     return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>{STYLE}</style></head>'
             f"<body>{''.join(parts)}</body></html>\n")
+
+
+def left_out_line(count: int) -> str:
+    more = "1 more answer has a chart" if count == 1 else f"{count} more answers have charts"
+    return (f"{more} not shown here: a reply shows at most {MAX_CHARTS}. "
+            "Send a command in a mail of its own to see its chart.")
 
 
 def items(values: Sequence[str], css: str = "") -> str:
