@@ -14,6 +14,7 @@ from functools import singledispatch
 from typing import Any
 
 from bot import reply
+from bot.render.chart import draws
 from bot.render.words import (NEXT_STEPS, amount, answered_briefly, asked_briefly, asked_line, bar, batch_line,
                               body_lines, built_on, driver_phrase, echoed, explained, feedback_line, footer, headline,
                               history_intro, noted_lines, outcomes_text, percent, rows_of, scale_note, when,
@@ -30,6 +31,7 @@ MAX_FIELDS = 10
 MAX_BUTTON_VALUE = 2000
 DETAILED_ROWS = 3            # more rows than this are listed one line each
 SHARE_ACTION = "share"
+CHART_ACTION = "chart"
 RIGHT_ACTION, WRONG_ACTION = "feedback_right", "feedback_wrong"     # the ✓ and ✗ under a prediction
 USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 BAR = str.maketrans("#.", "█░")
@@ -40,9 +42,13 @@ def escape(value: object) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render(r: reply.Reply, *, share: str | None = None, shared_by: str | None = None) -> Message:
-    """The message for a reply. `share` is the command a Share button re-runs; `shared_by` a user ID."""
+def render(r: reply.Reply, *, share: str | None = None, shared_by: str | None = None,
+           chart: str | None = None) -> Message:
+    """The message for a reply. `share` is the command a Share button re-runs; `shared_by` a user ID; `chart` the
+    command a Chart button runs to draw the answer (`chart_command`)."""
     tail = [buttons] if (buttons := feedback_buttons(r)) else []
+    if chart and len(chart) <= MAX_BUTTON_VALUE:
+        tail.append(chart_button(chart))
     if foot := footer(r):
         tail.append(context(escape(foot)))
     if shared_by:
@@ -207,6 +213,21 @@ def context(mrkdwn: str) -> Block:
 def share_button(command: str) -> Block:
     return {"type": "actions", "block_id": SHARE_ACTION,
             "elements": [button(SHARE_ACTION, "Share in channel", command)]}
+
+
+def chart_button(command: str) -> Block:
+    return {"type": "actions", "block_id": CHART_ACTION, "elements": [button(CHART_ACTION, "Chart", command)]}
+
+
+def chart_command(r: reply.Reply, kept: bool) -> str | None:
+    """The command a Chart button runs to draw `r` again, or None when it has no chart: `show ID` for a prediction or
+    what-if the store `kept` (so the chart is of the answer given, and only for whoever may see it), `explain NAME`
+    for a model's overall drivers. (bot.slack.app runs it for whoever clicks.)"""
+    if not draws(r):
+        return None
+    if isinstance(r.body, reply.Importances):
+        return f"explain {r.model}" if r.model else None
+    return f"show {r.prediction_id}" if kept and r.prediction_id else None
 
 
 def feedback_buttons(r: reply.Reply) -> Block | None:

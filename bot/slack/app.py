@@ -8,7 +8,13 @@ payload becomes (text, Sender, files) for the Answerer, which runs the core
 on its own threads within a time budget, one command of the text at a time
 (`bot.core.commands`), and each Reply goes back through a Destination. The
 ✓ and ✗ under a prediction hold the `feedback` command they stand for, which
-is answered like one typed, to whoever clicked alone. Each person may ask
+is answered like one typed, to whoever clicked alone; the Chart button holds
+the command that brings its answer back (`show ID`, `explain NAME`), answered
+as the clicker may see it, and uploads that answer's chart beside it (a
+`/predict chart ...` uploads each answer's chart at once). A chart is drawn
+only when one is asked for, off the event loop; one that cannot be drawn or
+uploaded leaves the answer standing, is logged, and is apologised for to the
+person alone. Each person may ask
 `Settings.rate` times per period, counted in the store across replicas. A
 failure is logged with its traceback and, when the payload is known to be
 Slack's, answered with a short apology where the person asked, so no message
@@ -42,12 +48,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import reply
 from bot.answering import Answerer
 from bot.core import commands
-from bot.render.slack import RIGHT_ACTION, SHARE_ACTION, WRONG_ACTION
+from bot.render.chart import chart_of, draws
+from bot.render.slack import CHART_ACTION, RIGHT_ACTION, SHARE_ACTION, WRONG_ACTION, chart_command
 from bot.slack import access
 from bot.slack.dedupe import DELIVERY, OWED, dropped, keys_of
-from bot.slack.deliver import Destination, ResponseUrl, conversation
+from bot.slack.deliver import ChartPlace, Destination, ResponseUrl, conversation
 from bot.slack.files import score_shared_files
-from bot.slack.incoming import plain_text, public_command
+from bot.slack.incoming import plain_text, slash_command
 from bot.slack.pending import Pending
 from bot.slack.settings import Settings
 from bot.store.shared import Held, Shared
@@ -77,6 +84,7 @@ class SlackApp:
 
     def __init__(self, answerer: Answerer, settings: Settings, shared: Shared, name: str = "predbot") -> None:
         self.answerer, self.settings, self.shared, self.name = answerer, settings, shared, name
+        self.remembers = answerer.bot.store is not None       # a prediction's Chart button brings it back by id
         self.bolt = AsyncApp(name="predbot", token=settings.bot_token, signing_secret=settings.signing_secret,
                              process_before_response=True)
         # Bolt builds its own client (passing one as well makes it warn when SLACK_BOT_TOKEN is set).
@@ -89,6 +97,7 @@ class SlackApp:
         self.bolt.command(COMMAND)(ack=self.acknowledge, lazy=[self.guarded(self.command)])
         self.bolt.action(SHARE_ACTION)(ack=self.acknowledge, lazy=[self.guarded(self.share)])
         self.bolt.action(FEEDBACK_ACTIONS)(ack=self.acknowledge, lazy=[self.guarded(self.feedback)])
+        self.bolt.action(CHART_ACTION)(ack=self.acknowledge, lazy=[self.guarded(self.chart)])
         self.bolt.event("app_mention")(ack=self.acknowledge, lazy=[self.guarded(self.mention)])
         self.bolt.event("message")(ack=self.acknowledge, lazy=[self.guarded(self.message)])
         self.bolt.error(self.failure)
@@ -144,11 +153,13 @@ class SlackApp:
                                              context={OWED: True, DELIVERY: held.key}))
 
     async def command(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
-        """`/predict ...` answers only the person asking; `/predict public ...` answers the channel."""
-        public, text = public_command(plain_text(body.get("text", "")))
+        """`/predict ...` answers only the person asking; `/predict public ...` answers the channel; `/predict chart
+        ...` adds each answer's chart, in the channel when public, else in the asker's DM (see ChartPlace)."""
+        asked = slash_command(plain_text(body.get("text", "")))
         sender = slack_sender(body["user_id"], body.get("user_name", ""), body.get("channel_id", ""),
                               body.get("team_id", ""))
-        await self.answer(ResponseUrl(respond, public), sender, text)
+        charts = ChartPlace(client, sender.id, sender.conversation if asked.public else None) if asked.chart else None
+        await self.answer(ResponseUrl(respond, asked.public), sender, asked.text, charts)
 
     async def share(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
         """The Share button on an ephemeral answer: ask again, post it in the channel, drop the private copy."""
@@ -160,6 +171,26 @@ class SlackApp:
     async def feedback(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
         """✓ or ✗ under a prediction: its `feedback` command, answered to whoever clicked, where they clicked."""
         await self.answer(ResponseUrl(respond), clicker(body), body["actions"][0]["value"])
+
+    async def chart(self, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
+        """The Chart button: its command answered for whoever clicked, as they may see it (someone else's
+        prediction, asked elsewhere, is refused to them alone), and the answer's chart uploaded where the button
+        is: the channel, the thread, the DM; or the clicker's DM, for a button on an ephemeral answer."""
+        sender, where = clicker(body), ResponseUrl(respond)
+        if not await self.allowed(where, sender):
+            return
+        answer = await self.answerer.answer(body["actions"][0]["value"], sender)
+        if not answer.ok:
+            await where.refuse(answer)
+            return
+        private = bool(part(body, "container").get("is_ephemeral"))
+        await self.picture(answer, ChartPlace(client, sender.id, None if private else sender.conversation,
+                                              None if private else sender.thread or None), where)
+
+    async def picture(self, answer: reply.Reply, place: ChartPlace, where: Destination) -> None:
+        """`answer`'s chart, drawn on a scoring thread (never on the event loop), shown at `place`; what went wrong,
+        if anything, said at `where`."""
+        await place.show(await self.answerer.pool.run(lambda: chart_of(answer)), where)
 
     async def mention(self, body: dict, client: AsyncWebClient, respond: AsyncRespond,
                       context: AsyncBoltContext) -> None:
@@ -183,14 +214,19 @@ class SlackApp:
         else:
             await self.answer(where, sender, text)
 
-    async def answer(self, where: Destination, sender: reply.Sender, text: str) -> bool:
+    async def answer(self, where: Destination, sender: reply.Sender, text: str, charts: ChartPlace | None = None,
+                     ) -> bool:
         """Ask the core about each command in the message, in turn, off the event loop and within its time
-        budget, and send each Reply; False when refused."""
+        budget, and send each Reply, followed by its chart at `charts` when given and it has one; False when
+        refused."""
         if not await self.allowed(where, sender):
             return False
         asked, left_over = commands(text, where.answers)
         for command in asked:
-            await where.send(await self.answerer.answer(command, sender), command)
+            answer = await self.answerer.answer(command, sender)
+            await where.send(answer, command, chart_command(answer, self.remembers))
+            if charts is not None and draws(answer):
+                await self.picture(answer, charts, where)
         if left_over:
             await where.send(left_over)
         return True

@@ -1,4 +1,4 @@
-"""Slack's message markup back to what the person typed.
+"""Slack's message markup back to what the person typed, and the words that steer a slash command.
 
 Slack sends `&`, `<` and `>` as `&amp;`, `&lt;`, `&gt;` (so `->` arrives as
 `-&gt;`), wraps mentions, channels and links in `<...>`, and some clients
@@ -8,10 +8,11 @@ turn straight quotes into curly ones. The core reads plain text.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
-PUBLIC = re.compile(r"^\s*public(?::|\s|$)\s*", re.IGNORECASE)
+OPTION = re.compile(r"\s*(public|chart)(?::|\s|$)\s*", re.IGNORECASE)     # matched from a position on
 
 
 def plain_text(text: str, bot_user: str | None = None) -> str:
@@ -29,7 +30,20 @@ def plain_text(text: str, bot_user: str | None = None) -> str:
     return words.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").translate(QUOTES).strip()
 
 
-def public_command(text: str) -> tuple[bool, str]:
-    """`/predict public ...` posts in the channel; anything else answers only the person asking."""
-    match = PUBLIC.match(text)
-    return (True, text[match.end():].strip()) if match else (False, text.strip())
+@dataclass(frozen=True)
+class SlashCommand:
+    """What `/predict` was asked, and how: `public` posts the answer in the channel (else only the person asking
+    sees it); `chart` adds a chart of each answer that has one."""
+
+    text: str
+    public: bool = False
+    chart: bool = False
+
+
+def slash_command(text: str) -> SlashCommand:
+    """`/predict public ...`, `/predict chart ...`, both in either order, or just `/predict ...`."""
+    said, start = set(), 0
+    while match := OPTION.match(text, start):
+        said.add(match.group(1).lower())
+        start = match.end()
+    return SlashCommand(text[start:].strip(), "public" in said, "chart" in said)

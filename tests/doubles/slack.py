@@ -3,7 +3,8 @@
 One aiohttp server on 127.0.0.1 plays every part of Slack the bot talks to:
 the Web API under /api/ (point SLACK_API_URL at `api_url`), response_urls,
 file downloads and upload URLs, and the Socket Mode websocket that
-apps.connections.open hands out. Every request is recorded as a Call, and
+apps.connections.open hands out. Every request is recorded as a Call (a file
+upload's three calls are joined back into one `Upload` by `uploads`), and
 `wait_for` blocks (from any thread) until a matching one arrives, so tests
 wait on what Slack received instead of sleeping. Like Slack, it rejects a bad
 token, and blocks that break Block Kit's limits (`invalid_blocks`).
@@ -42,6 +43,18 @@ class Call:
     headers: Mapping[str, str] = field(default_factory=dict)
     at: float = 0.0                # time.perf_counter() when it arrived
     answer: Mapping[str, Any] = field(default_factory=dict)   # what the fake answered a Web API call
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file uploaded with files_upload_v2, as Slack put it together: where it went, its names and content."""
+
+    channel: str
+    thread_ts: str | None
+    filename: str
+    title: str
+    alt_txt: str | None
+    content: bytes
 
 
 class FakeSlack:
@@ -122,6 +135,22 @@ class FakeSlack:
 
         return self.wait_until(found, timeout, f"{method} {body or ''}")
 
+    def uploads(self) -> list[Upload]:
+        """Every file uploaded and shared so far (files.getUploadURLExternal, the upload, then
+        files.completeUploadExternal naming where), in the order they were shared."""
+        with self.changed:
+            calls = list(self.calls)
+        asked = {c.answer["file_id"]: c.body for c in calls if c.method == "files.getUploadURLExternal"}
+        content = {c.body["file_id"]: c.body["content"] for c in calls if c.method == "upload"}
+        return [Upload(complete.body["channel_id"], complete.body.get("thread_ts"), asked[file["id"]]["filename"],
+                       file.get("title", ""), asked[file["id"]].get("alt_txt"), content[file["id"]])
+                for complete in calls if complete.method == "files.completeUploadExternal" and complete.answer["ok"]
+                for file in json.loads(complete.body["files"])]
+
+    def wait_for_upload(self, timeout: float = 20.0, where: Callable[[Upload], bool] = lambda u: True) -> Upload:
+        """The first upload for which `where` holds, waiting if need be."""
+        return self.wait_until(lambda _: next((u for u in self.uploads() if where(u)), None), timeout, "upload")
+
     def wait_until(self, ready: Callable[[list[Call]], T | None], timeout: float = 20.0, what: str = "") -> T:
         """Block the calling thread (never the fake's loop) until `ready(calls)` gives something."""
         with self.changed:
@@ -146,10 +175,23 @@ class FakeSlack:
 
     def share_click(self, command: str, user: str = "U1", channel: str = "C1") -> dict:
         """A block_actions payload: the Share button on an ephemeral answer."""
-        return {"type": "block_actions", "user": {"id": user, "username": "someone", "team_id": TEAM},
-                "team": {"id": TEAM}, "channel": {"id": channel}, "response_url": self.response_url(),
-                "trigger_id": "1.2.3", "container": {"type": "message", "channel_id": channel, "is_ephemeral": True},
-                "actions": [{"type": "button", "action_id": "share", "block_id": "share", "value": command}]}
+        return self.click("share", command, user, channel)
+
+    def click(self, action: str, value: str, user: str = "U1", channel: str = "C1", ephemeral: bool = True,
+              message_ts: str = "1700000000.999999", thread_ts: str | None = None) -> dict:
+        """A block_actions payload: a button clicked on an ephemeral answer, or on a message posted at
+        `message_ts` (in the thread `thread_ts`, when given), which Slack then sends along."""
+        container = {"type": "message", "channel_id": channel, "is_ephemeral": ephemeral}
+        payload = {"type": "block_actions", "user": {"id": user, "username": "someone", "team_id": TEAM},
+                   "team": {"id": TEAM}, "channel": {"id": channel}, "response_url": self.response_url(),
+                   "trigger_id": "1.2.3", "container": container,
+                   "actions": [{"type": "button", "action_id": action, "block_id": action, "value": value}]}
+        if not ephemeral:
+            container["message_ts"] = message_ts
+            payload["message"] = {"type": "message", "ts": message_ts, "user": BOT_USER}
+            if thread_ts:
+                container["thread_ts"] = payload["message"]["thread_ts"] = thread_ts
+        return payload
 
     def event(self, event: dict, event_id: str | None = None) -> dict:
         """An Events API event_callback payload."""
@@ -192,6 +234,8 @@ class FakeSlack:
                 return {"upload_url": f"{self.root}/upload/{file_id}", "file_id": file_id}
             case "files.completeUploadExternal":
                 return {"files": [{"id": f["id"], "title": f.get("title", "")} for f in json.loads(body["files"])]}
+            case "conversations.open":
+                return {"channel": {"id": f"D{body['users']}"}}
             case "apps.connections.open":
                 return {"url": f"{self.root.replace('http', 'ws', 1)}/socket"}
         return {}

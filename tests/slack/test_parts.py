@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.slack.dedupe import delivery_keys
-from bot.slack.incoming import plain_text, public_command
+from bot.slack.incoming import SlashCommand, plain_text, slash_command
 
 
 @pytest.mark.parametrize("sent, typed", [
@@ -24,7 +24,8 @@ def test_slack_markup_becomes_what_was_typed(sent, typed):
     ("age=45", (False, "age=45")), ("public=1", (False, "public=1")), ("publicity=3", (False, "publicity=3")),
 ])
 def test_public_is_a_prefix_word(text, expected):
-    assert public_command(text) == expected
+    public, rest = expected
+    assert slash_command(text) == SlashCommand(rest, public=public)
 
 
 def test_delivery_keys_name_the_event_and_the_message():
