@@ -43,13 +43,19 @@ from scoring.batch import CHUNK_ROWS
 from scoring.problems import Problem
 from scoring.registry import Registry
 
-__all__ = ["Job", "JobError", "Jobs", "Run", "Schedule", "Source", "Status"]
+__all__ = ["Job", "JobError", "Jobs", "Run", "Schedule", "Source", "Status", "new_job_id"]
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60.0        # a run whose process stops renewing is taken over after this
 MAX_TOP_K = 20
 APOLOGY = "Something went wrong on our side while scoring it; the server's log has the details."
+
+
+def new_job_id() -> str:
+    """80 random bits, in hex: unguessable, and never starting with `-`, which a command line would take for an
+    option (`predbot batch run -x...`)."""
+    return secrets.token_hex(10)
 
 
 class Jobs:
@@ -84,7 +90,7 @@ class Jobs:
         now = self.clock()
         when = self._schedule(rrule, timezone, start, end, now)
         kind, source, name = self._source(path, local, upload, filename, scheduled=when is not None)
-        job_id = secrets.token_urlsafe(12)
+        job_id = new_job_id()
         if kind is Source.UPLOAD:
             source = self._keep_upload(job_id, Path(source), name)
         records.insert(self.engine, {

@@ -80,3 +80,10 @@ def test_a_job_that_cannot_be_added_is_one_line_on_stderr_and_status_1(predbot, 
 
 def test_running_an_unknown_job_says_so(predbot):
     assert predbot("batch", "run", "nope") == (1, "", "predbot: There is no batch job 'nope'.\n")
+
+
+def test_a_job_id_is_never_taken_for_an_option_on_the_command_line():
+    from bot.jobs import new_job_id
+
+    ids = {new_job_id() for _ in range(2000)}
+    assert len(ids) == 2000 and all(re.fullmatch(r"[0-9a-f]{20}", job_id) for job_id in ids)
