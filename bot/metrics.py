@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
 
+from bot.http.workers import MULTIPROCESS
+
 if TYPE_CHECKING:
     from bot.core import Bot, Observation
     from bot.mail.spool import Spool
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
 SAMPLE_SECONDS = 5.0
 UNMATCHED = "unmatched"         # requests no route took: one label, whatever the path, so no one can grow the series
 

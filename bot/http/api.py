@@ -6,18 +6,12 @@ threads; this module turns JSON into its arguments and its answers and
 refusals into JSON and problem+json. Every route is the `keys.caller`'s: a
 key restricted to some models gets 403 for the others.
 
-A body is read only up to `Settings.max_body_bytes`, whatever Content-Length
-says or does not say (a chunked body has none), and parsed as strict JSON
-before FastAPI sees it: NaN and Infinity are not JSON, and a number too large
-for a float stays the text it was written as, so the model's schema refuses
-it in chat's words instead of the answer failing to encode.
+A body is read only up to `Settings.max_body_bytes` and parsed as strict JSON
+(bodies.py) before FastAPI sees it.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
@@ -29,6 +23,7 @@ import parser
 from bot import reply
 from bot.core import Bot, Scored
 from bot.http import keys
+from bot.http.bodies import is_json, strict_json, within
 from bot.http.context import Context, context_of
 from bot.http.problems import Problem
 from bot.http.schemas import (AskRequest, AskResponse, FeedbackRequest, ModelDetail, ModelList, Noted,
@@ -40,8 +35,6 @@ from scoring.score import RowResult
 
 DRIVERS = {"true": "top", "false": "none", "all": "all"}
 NOT_FOUND = {"unknown_model", "unknown_id", "not_yours", "no_memory"}
-SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")     # a JSON escape of half a surrogate pair
-MAX_DIGITS = 4000          # Python reads no longer whole number from text (sys.get_int_max_str_digits: 4300)
 
 
 class BoundedRequest(Request):
@@ -277,66 +270,3 @@ def refusal(answered: reply.Reply, prediction_id: str = "") -> Problem:
                        "unknown_prediction")
     status = 404 if label in NOT_FOUND else 503 if label == "model_unavailable" else 400
     return Problem(status, message, label)
-
-
-async def within(request: Request, limit: int) -> bytes:
-    """The body, refused (413) as soon as Content-Length or the bytes read so far pass `limit`."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def is_json(content_type: str) -> bool:
-    media = content_type.partition(";")[0].strip().lower()
-    return media == "application/json" or media.startswith("application/") and media.endswith("+json")
-
-
-def too_large(limit: int) -> Problem:
-    return Problem(413, f"The body is larger than the {limit:,} bytes a request may send. Send fewer rows at a "
-                        "time, or many as a file with POST /v1/batches.", "body_too_large")
-
-
-def strict_json(body: bytes) -> Any:
-    """`body` as JSON, with NaN and Infinity refused, numbers too large for a float kept as their text, and text
-    that is not Unicode (a lone UTF-16 surrogate escaped, `\\ud800`) refused: no answer could echo it."""
-    try:
-        parsed = json.loads(body, parse_constant=not_json, parse_float=finite_or_text, parse_int=whole)
-        if SURROGATE.search(body):      # rare: only then is all the text checked
-            json.dumps(parsed, ensure_ascii=False).encode()
-        return parsed
-    except UnicodeEncodeError:
-        raise Problem(400, "The body escapes half of a UTF-16 surrogate pair (like \\ud800) alone, which is not "
-                           "text; send the character itself, or both halves.", "malformed_json") from None
-    except UnicodeDecodeError:
-        raise Problem(400, "The body is not UTF-8 text, so not JSON.", "malformed_json") from None
-    except json.JSONDecodeError as error:
-        raise Problem(400, f"The body is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
-                      "malformed_json") from None
-    except RecursionError:
-        raise Problem(400, "The body is not JSON a server can read: it is nested too deeply.",
-                      "malformed_json") from None
-    except ValueError as error:       # not_json's and whole's
-        raise Problem(400, f"The body is not valid JSON: {error}.", "malformed_json") from None
-
-
-def not_json(constant: str) -> None:
-    raise ValueError(f"{constant} is not a JSON value; send a number, or null")
-
-
-def finite_or_text(number: str) -> float | str:
-    value = float(number)
-    return value if math.isfinite(value) else number
-
-
-def whole(digits: str) -> int:
-    if len(digits) > MAX_DIGITS:
-        raise ValueError(f"a number has {len(digits):,} digits, more than the {MAX_DIGITS:,} a value may have")
-    return int(digits)

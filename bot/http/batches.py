@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
 
 from bot.http import keys
-from bot.http.api import is_json, strict_json, within
+from bot.http.bodies import is_json, strict_json, within
 from bot.http.context import Context, context_of
 from bot.http.problems import Problem, invalid_request
 from bot.http.schemas import problems

@@ -21,6 +21,7 @@ from fastapi.responses import PlainTextResponse, Response
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.http.bodies import at_most
 from bot.http.context import Context, context_of
 from bot.http.problems import Problem
 from bot.slack.service import EVENTS_PATH
@@ -39,8 +40,9 @@ async def events(request: Request, context: Annotated[Context, Depends(context_o
     if slack is None:
         raise Problem(404, "This server does not serve Slack's HTTP mode: its owner sets SLACK_BOT_TOKEN and "
                            "SLACK_SIGNING_SECRET to turn it on (README: Slack).", "slack_not_served")
-    body = await bounded(request, context.settings.max_body_bytes)
-    checked = (body if isinstance(body, Rejection) else
+    limit = context.settings.max_body_bytes
+    body = await at_most(request, limit)
+    checked = (Rejection(413, f"its body is over {limit:,} bytes") if body is None else
                Verifier(slack.settings.signing_secret).check(body, request.headers) or bolt_request(request, body))
     if isinstance(checked, Rejection):
         log.warning("refused a request to %s from %s: %s", EVENTS_PATH,
@@ -50,16 +52,6 @@ async def events(request: Request, context: Annotated[Context, Depends(context_o
         return to_starlette_response(await slack.bolt.async_dispatch(checked))
     await slack.accept(checked)
     return Response(status_code=200)
-
-
-async def bounded(request: Request, limit: int) -> bytes | Rejection:
-    """The body as received, read no further than `limit` bytes."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return Rejection(413, f"its body is over {limit:,} bytes")
-    return bytes(body)
 
 
 def answered_by_bolt(body: dict) -> bool:
