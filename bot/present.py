@@ -48,7 +48,8 @@ def row_reply(model: Model, result: RowResult, inputs: str) -> reply.Row:
         return reply.Row(inputs=inputs, reason=result.reason,
                          warnings=tuple(w.message for w in result.warnings))
     common = dict(drivers=tuple(factor(d) for d in result.drivers), drivers_for=result.drivers_for,
-                  base_value=result.base_value, warnings=tuple(w.message for w in result.warnings))
+                  base_value=result.base_value, output=result.output,
+                  warnings=tuple(w.message for w in result.warnings))
     if model.is_classifier:
         return reply.Row(inputs=inputs, prediction=str(result.prediction),
                          confidence=result.probabilities[result.prediction],

@@ -75,6 +75,7 @@ class Row:
     base_value: float | None = None          # the drivers start here and, all of them, add up to the model's output
     warnings: tuple[str, ...] = ()
     reason: str | None = None                # why it was not predicted
+    output: float | None = None              # what every driver, shown or not, adds up to from base_value
 
     @property
     def ok(self) -> bool:

@@ -80,7 +80,9 @@ def moved(before: RowResult, after: RowResult, changed: set[str]) -> tuple[tuple
 
 
 def output(result: RowResult) -> float:
-    """The explained output: the probability, margin or value the drivers add up to."""
+    """The explained output: the probability, margin or value all the drivers add up to."""
+    if result.output is not None:
+        return result.output
     return (result.base_value or 0.0) + sum(d.contribution for d in result.drivers)
 
 

@@ -56,6 +56,7 @@ class RowResult:
     drivers_for: str = ""                   # classifiers: the class the drivers explain
     warnings: tuple[Problem, ...] = ()
     errors: tuple[Problem, ...] = ()
+    output: float | None = None             # what every driver adds up to from the base value, the top_k shown or not
 
     @property
     def ok(self) -> bool:
@@ -119,7 +120,7 @@ def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None,
             probabilities = dict(zip(model.labels, shares[position], strict=True))
         else:
             column, prediction, probabilities = 0, float(outputs[position]), {}
-        drivers, scale, base, explained_label, warnings = (), "", None, "", coerced.warnings
+        drivers, scale, base, explained_label, warnings, output = (), "", None, "", coerced.warnings, None
         if explanation is None:
             warnings += (NoDrivers(),) if with_drivers else ()
         else:
@@ -128,8 +129,9 @@ def _score_rows(model: Model, batch: list, top_k: int, drivers_for: str | None,
             drivers = _top_drivers(model, row, coerced, contributions, top_k)
             scale, base = explanation.scale, float(explanation.base_values[explained])
             explained_label = model.labels[explained] if model.is_classifier else ""
+            output = base + float(contributions.sum())
         results.append(RowResult(index, dict(row), prediction, probabilities, drivers, scale, base,
-                                 explained_label, warnings))
+                                 explained_label, warnings, output=output))
     return results
 
 
