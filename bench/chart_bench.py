@@ -2,11 +2,12 @@
 
 The text reply is the whole in-process path of a one-row `predict:` (Bot.handle,
 then bot.render.text); the chart is `bot.render.chart.chart_of` of that answer
-(the Figure built, drawn by Agg, saved as PNG). The two are timed in turns, so
-that both see the same machine; the target is a chart p50 of at most 10x the
-text reply's. Then a fresh interpreter answers a predict without showing a
-chart, and says whether the drawing backend was ever loaded (shap imports
-matplotlib's pyplot for its own plots, so the measure is the Agg canvas).
+(the Picture worked out, laid out, painted by Pillow, saved as PNG). The two
+are timed in turns, so that both see the same machine; the target is a chart
+p50 of at most 10x the text reply's. Then a fresh interpreter answers a predict
+without showing a chart, and says whether the drawing was ever loaded (shap
+imports matplotlib, and with it Pillow's Image, for its own plots, so the
+measure is Pillow's ImageDraw).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from scoring.registry import Registry
 registry = Registry(sys.argv[1])
 registry.refresh()
 render(Bot(registry).handle("predict: age=45, income=60000"))
-print("loaded" if "matplotlib.backends.backend_agg" in sys.modules else "not loaded")
+print("loaded" if "PIL.ImageDraw" in sys.modules else "not loaded")
 """
 
 
@@ -45,7 +46,7 @@ def measure(bot: Bot, text: str, repeat: int) -> float:
     """Print the text reply's and the chart's p50 and p99; the ratio of their p50s."""
     answer = bot.handle(text)
     reply_times, chart_times = in_turns(lambda: render(bot.handle(text)), lambda: chart_of(answer), repeat, warmup=3)
-    for label, samples in (("  text reply (handle + render)", reply_times), ("  chart_of (draw + PNG)", chart_times)):
+    for label, samples in (("  text reply (handle + render)", reply_times), ("  chart_of (layout + PNG)", chart_times)):
         print(f"{label:34} {ms(percentile(samples, 50))} {ms(percentile(samples, 99))}")
     return percentile(chart_times, 50) / percentile(reply_times, 50)
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     targets.report("chart p50 vs text reply (worst of binary, multiclass, regression)", f"{worst:.1f}×",
                    f"≤ {TARGET:.0f}×", worst <= TARGET)
     loaded = backend_loaded_without_a_chart()
-    print(f"a predict answered without a chart: the Agg canvas {'WAS' if loaded else 'was not'} loaded")
+    print(f"a predict answered without a chart: Pillow's ImageDraw {'WAS' if loaded else 'was not'} loaded")
     targets.report("chart drawn for a reply that shows none", "yes" if loaded else "never", "never", not loaded)
 
 

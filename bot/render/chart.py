@@ -11,34 +11,28 @@ to the answer after through each changed field and the interactions; an
 
 Every number drawn comes from the Reply, as the text's do: `picture_of` works
 them out, and the same `Picture` gives the bars and the alt text, so the two
-cannot disagree. matplotlib is imported only when a chart is drawn, and only
-its object API is used (a Figure on an Agg canvas, never pyplot's global
-state), so drawing is safe on any thread. A chart that fails to draw is
+cannot disagree. `bot.render.drawing` then places and paints it, importing
+its libraries only when a chart is drawn. A chart that fails to draw is
 logged and costs nothing else: `chart_of` gives None and the text goes out.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
 
 from bot import reply
+from bot.render import drawing
+from bot.render.drawing import Bar, Mark, Picture
 from bot.render.words import amount, abs_amount, headline, percent, signed
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
-UP, DOWN, NEUTRAL = "#0072B2", "#D55E00", "#999999"     # Okabe-Ito blue and vermillion, safe for colour blindness
-INK, FAINT = "#222222", "#888888"
-WIDTH, DPI, FONT = 6.4, 100, 11                         # inches, dots per inch, points: ~360 px in Slack stays legible
 LABEL_CHARS = 28                                        # a bar's `field = value`, cut here with "…"
 TITLE_CHARS = 48
+NOTHING = 1e-9                                          # relative: the other fields' push within rounding of none
 
 
 @dataclass(frozen=True)
@@ -46,39 +40,6 @@ class Chart:
     png: bytes
     alt: str            # the same facts in words, for alt text and screen readers
     filename: str       # "predbot-2fa3d05a8b8c.png" (the prediction id), "predbot-explain-churn.png"
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One bar: from `start` by `length` (signed) on the chart's scale, read as `label`, its amount as `note`."""
-
-    label: str
-    start: float
-    length: float
-    note: str
-    kind: Literal["push", "others", "importance"] = "push"
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A value the bars start or end at: the base value, the answer before and after; `note` says it in words."""
-
-    label: str
-    note: str
-    at: float
-
-
-@dataclass(frozen=True)
-class Picture:
-    """What a chart shows, worked out from a Reply before anything is drawn."""
-
-    title: str
-    axis: str
-    bars: tuple[Bar, ...]
-    marks: tuple[Mark, ...]
-    percent_axis: bool          # the scale is a probability: ticks as percentages
-    alt: str
-    filename: str
 
 
 @dataclass(frozen=True)
@@ -116,7 +77,7 @@ def chart_of(answer: reply.Reply) -> Chart | None:
         return None
     try:
         picture = picture_of(answer)
-        return Chart(png(figure_of(picture)), picture.alt, picture.filename)
+        return Chart(drawing.png(drawing.drawing_of(picture)), picture.alt, picture.filename)
     except Exception:  # noqa: BLE001 - the text answer goes out without its picture; the log has why
         log.exception("could not draw the chart of %s", answer.prediction_id or f"a {answer.model} answer")
         return None
@@ -151,14 +112,16 @@ def measure(scale: str, about: str, model: str | None) -> Measure:
 
 
 def explained_output(row: reply.Row, scale: str) -> float | None:
-    """What the row's drivers, all of them, add up to from its base value, as far as the Reply tells: the chance
-    of `drivers_for`, a binary classifier's log-odds of it (a margin its probability is the logistic of), or a
-    regressor's value. A multiclass margin's is not told (its softmax hides it), so that chart stops at the
-    fields shown."""
+    """What the row's drivers, all of them, add up to from its base value: the chance of `drivers_for` or the
+    value predicted, as the text tells them; on a margin's scale, the margin the scorer summed (`row.output`).
+    An answer kept from before rows carried it has a binary margin only (its probability's logit); a multiclass
+    one's softmax hides it, so that chart stops at the fields shown."""
     p = row.probabilities.get(row.drivers_for)
     if scale == "probability":
         return p
     if scale in ("log-odds", "raw score"):
+        if row.output is not None:
+            return row.output
         return math.log(p / (1 - p)) if len(row.probabilities) == 2 and p is not None and 0 < p < 1 else None
     return row.value
 
@@ -168,13 +131,14 @@ def prediction_picture(row: reply.Row, scale: str, answer: reply.Reply) -> Pictu
     base = row.base_value if row.base_value is not None else 0.0
     pushes = [(field_value(d.feature, d.value), d.contribution) for d in row.drivers]
     output = explained_output(row, scale)
-    if output is not None:
-        pushes.append(("other fields", output - base - sum(move for _, move in pushes)))
+    rest = None if output is None else output - base - sum(move for _, move in pushes)
+    if rest is not None and abs(rest) > NOTHING * max(1.0, abs(output)):      # every field shown: none left over
+        pushes.append(("other fields", rest))
     final = base + sum(move for _, move in pushes)
     marks = (Mark("base value", m.level(base), base), final_mark(row, m, final, complete=output is not None))
     untold = "" if output is not None else " (the other fields are not shown)"
     alt = (f"Predicted {headline(row)}. From a base of {m.level(base)}, "
-           f"{listed([phrase(label, move, m) for label, move in pushes])}, to {m.level(final)}{untold}.")
+           f"{phrased(pushes, m)}, to {m.level(final)}{untold}.")
     return Picture(cut(f"{answer.model}: {headline(row)}", TITLE_CHARS), m.axis, chained(base, pushes, scale),
                    marks, scale == "probability", alt, filename(answer, "predbot"))
 
@@ -205,7 +169,7 @@ def whatif_picture(b: reply.WhatIf, answer: reply.Reply) -> Picture:
              Mark(cut(f"after: {b.after.prediction}", LABEL_CHARS), side_level(b.after, m, end, known), end))
     changes = ", ".join(f"{c.feature} changed from {c.before} to {c.after}" for c in b.changes)
     alt = (f"What if {changes}: {headline(b.before)} before, {headline(b.after)} after; "
-           f"{listed([phrase(label, move, m) for label, move in pushes])}, "
+           f"{phrased(pushes, m)}, "
            f"so {m.what} moved by {signed_words(total, m)} in all.")
     title = f"{answer.model}: {b.before.prediction} → {b.after.prediction}"
     axis = m.axis if known is not None else f"change in {m.axis}"
@@ -246,27 +210,24 @@ def field_value(feature: str, value: str) -> str:
     return cut(f"{feature} (not given)" if value == "?" else f"{feature} = {value}", LABEL_CHARS)
 
 
-def phrase(label: str, move: float, m: Measure) -> str:
-    """'contract = month-to-month raised the chance of churns by 7.9 points'."""
+def phrased(pushes: list[tuple[str, float]], m: Measure) -> str:
+    """'contract = month-to-month raised the chance of churns by 7.9 points and age = 45 lowered it by 1.2
+    points': what is moved is named once."""
+    return listed([phrase(label, move, m, m.what if at == 0 else "it") for at, (label, move) in enumerate(pushes)])
+
+
+def phrase(label: str, move: float, m: Measure, what: str) -> str:
     if move == 0:
-        return f"{label} did not move {m.what}"
-    return f"{label} {'raised' if move > 0 else 'lowered'} {m.what} by {m.move(move)}"
+        return f"{label} did not move {what}"
+    return f"{label} {'raised' if move > 0 else 'lowered'} {what} by {m.move(move)}"
 
 
 def signed_words(move: float, m: Measure) -> str:
     return f"{'+' if move >= 0 else '-'}{m.move(move)}"
 
 
-def upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def listed(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
-
-
-def percent_exact(probability: float) -> str:
-    return f"{probability * 100:.1f}%"
 
 
 def cut(text: str, most: int) -> str:
@@ -279,77 +240,3 @@ def safe(name: str) -> str:
 
 def filename(answer: reply.Reply, prefix: str) -> str:
     return f"{prefix}-{safe(answer.prediction_id)}.png" if answer.prediction_id else f"{prefix}.png"
-
-
-def figure_of(picture: Picture) -> Figure:
-    """The chart as a matplotlib Figure on an Agg canvas, one row per bar top to bottom: a waterfall's first mark
-    above its bars and its last below them, each step joined to the next by a dotted line."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
-
-    steps: list[Bar | Mark] = [*picture.marks[:1], *picture.bars, *picture.marks[1:]]
-    height = 1.2 + 0.45 * len(steps)
-    figure = Figure(figsize=(WIDTH, height), dpi=DPI)
-    FigureCanvasAgg(figure)
-    # Margins worked out from the labels rather than by a layout engine, which draws the figure again to measure.
-    left = 0.2 + max(len(step.label) for step in steps) * FONT * 0.6 / 72
-    axes = figure.add_axes((left / WIDTH, 0.6 / height, 1 - (left + 0.2) / WIDTH, 1 - 1.05 / height))
-    rows = list(range(len(steps)))[::-1]                 # the first step on top
-    low, high = span(picture)
-    axes.set_xlim(low, high)
-    inch = (high - low) / (WIDTH * 0.6)                  # the data a bar's inch of the plot holds, roughly
-    for row, step in zip(rows, steps, strict=True):
-        if isinstance(step, Mark):
-            axes.plot([step.at], [row], marker="D", markersize=7, color=INK)
-            axes.annotate(step.note, (step.at, row), xytext=(8, 0), textcoords="offset points", ha="left",
-                          va="center", fontsize=FONT, color=INK, fontweight="bold")
-        else:
-            draw_bar(axes, step, row, inch)
-    for row, step in zip(rows[:-1], steps[:-1], strict=True) if picture.marks else ():  # a waterfall's steps
-        axes.plot([ending(step)] * 2, [row - 0.3, row - 0.7], color=FAINT, linestyle=":", linewidth=1)
-    axes.set_yticks(rows, [step.label for step in steps], fontsize=FONT)
-    if picture.percent_axis:
-        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value * 100:.0f}%"))
-    axes.set_xlabel(picture.axis, fontsize=FONT)
-    axes.set_title(picture.title, fontsize=FONT + 1, loc="left")
-    axes.tick_params(axis="x", labelsize=FONT - 1)
-    axes.spines[["top", "right"]].set_visible(False)
-    axes.set_ylim(-0.6, len(steps) - 0.4)
-    return figure
-
-
-def draw_bar(axes, bar: Bar, row: int, inch: float) -> None:
-    """One bar, its amount inside it when it fits there, else just past its end."""
-    colour = NEUTRAL if bar.kind == "others" else UP if bar.kind == "importance" or bar.length >= 0 else DOWN
-    [patch] = axes.barh([row], [bar.length], left=[bar.start], height=0.6, color=colour, edgecolor=INK,
-                        linewidth=0.6).patches
-    patch.set_gid(bar.kind)
-    fits = bar.kind != "importance" and abs(bar.length) > len(bar.note) * FONT * 0.62 / 72 * inch + 0.1 * inch
-    if fits:
-        axes.annotate(bar.note, (bar.start + bar.length / 2, row), ha="center", va="center", fontsize=FONT - 1,
-                      color=INK if bar.kind == "others" else "white", fontweight="bold")
-    else:
-        right = bar.length >= 0
-        axes.annotate(bar.note, (bar.start + bar.length, row), xytext=(4 if right else -4, 0),
-                      textcoords="offset points", ha="left" if right else "right", va="center",
-                      fontsize=FONT - 1, color=INK)
-
-
-def ending(step: Bar | Mark) -> float:
-    return step.at if isinstance(step, Mark) else step.start + step.length
-
-
-def span(picture: Picture) -> tuple[float, float]:
-    """The x range: every bar and mark, with room either side for the amounts written past them."""
-    ends = [bar.start + bar.length for bar in picture.bars] + [bar.start for bar in picture.bars]
-    ends += [mark.at for mark in picture.marks]
-    low, high = min(ends), max(ends)
-    pad = (high - low or abs(high) or 1.0) * 0.28
-    return (0.0 if not picture.marks else low - pad), high + pad
-
-
-def png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})  # fast: a chart is sent once
-    return buffer.getvalue()

@@ -9,7 +9,7 @@ import httpx
 import matplotlib.image
 import pytest
 
-from bot.render import chart
+from bot.render import drawing
 
 KEY_A, KEY_B = "chart-key-a-41d9", "chart-key-b-0c5e"
 
@@ -73,7 +73,7 @@ def test_a_chart_that_fails_to_draw_is_a_503_and_logged(keyed, monkeypatch, capl
     def broken(picture):
         raise RuntimeError("the canvas fell over")
 
-    monkeypatch.setattr(chart, "figure_of", broken)
+    monkeypatch.setattr(drawing, "drawing_of", broken)
     problem = assert_problem(httpx.get(f"{keyed.url}/v1/predictions/{pid}/chart.png", headers=bearer(KEY_A)), 503,
                              "could_not_draw")
     assert "canvas" not in problem["detail"]

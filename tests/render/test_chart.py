@@ -1,7 +1,8 @@
 """The chart of a reply: a PNG that decodes, whose bars and labels are the Reply's own numbers and words.
 
-Each chart is checked on the Figure before it is saved (bot.render.chart.figure_of), where its bars can be read
-back: they start at the base value and add up to the explained output the text's drivers explain.
+Each chart is checked on its Drawing before it is painted (bot.render.drawing.drawing_of), where its bars can be
+read back: they start at the base value and add up to the explained output the text's drivers explain. How a
+Drawing turns into pixels is tests/render/test_drawing.py's.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 from bot import reply
 from bot.core import Bot
-from bot.render import chart
+from bot.render import chart, drawing
 
 CHURN = "predict: age=45, income=60000, contract=month-to-month"
 
@@ -29,11 +30,11 @@ def bot(registry) -> Bot:
 
 
 def bars_of(answer: reply.Reply) -> tuple[list[str], list[tuple[float, float, str]]]:
-    """The y-axis labels top to bottom, and each bar drawn as (start, length, kind) top to bottom."""
-    [axes] = chart.figure_of(chart.picture_of(answer)).axes
-    labels = [label.get_text() for label in sorted(axes.get_yticklabels(), key=lambda label: -label.get_position()[1])]
-    patches = sorted(axes.patches, key=lambda patch: -patch.get_y())
-    return labels, [(patch.get_x(), patch.get_width(), patch.get_gid()) for patch in patches]
+    """The rows' labels top to bottom, and each bar placed as (start, length, kind) top to bottom."""
+    placed = drawing.drawing_of(chart.picture_of(answer)).placed
+    assert [p.box[1] for p in placed] == sorted(p.box[1] for p in placed)
+    return [p.step.label for p in placed], [(p.step.start, p.step.length, p.step.kind) for p in placed
+                                            if isinstance(p.step, drawing.Bar)]
 
 
 def decoded(png: bytes):
@@ -74,21 +75,28 @@ def test_a_regression_adds_up_to_its_predicted_value_in_target_units(bot):
     assert picture.marks[-1].note == row.prediction and "target units" in picture.axis
 
 
-def test_a_multiclass_prediction_with_every_driver_ends_at_the_models_own_margin(bot, iris):
-    scored = bot.predict_rows("iris", [[6.1, 2.8, 4.7, 1.2]], drivers="all")
+@pytest.mark.parametrize("drivers, others", [(3, ["other fields"]), ("all", [])])
+def test_a_multiclass_prediction_ends_at_the_models_own_margin(bot, iris, drivers, others):
+    """Its margin is not in the Reply's probabilities (a softmax hides it), so the row carries what its drivers,
+    all of them, add up to; the fields not shown are grouped, and there are none when every driver is."""
+    scored = bot.predict_rows("iris", [[6.1, 2.8, 4.7, 1.2]], drivers=drivers)
     answer, row = scored.reply, scored.reply.body.rows[0]
     labels, bars = bars_of(answer)
-    assert set(labels[1:-1]) == {"sepal_length = 6.1", "sepal_width = 2.8", "petal_length = 4.7",
-                                 "petal_width = 1.2"}
+    assert labels == ["base value", *(f"{d.feature} = {d.value}" for d in row.drivers), *others, row.drivers_for]
     frame = pd.DataFrame([[6.1, 2.8, 4.7, 1.2]], columns=["sepal_length", "sepal_width", "petal_length",
                                                           "petal_width"])
     margin = iris.estimator.decision_function(frame)[0][iris.labels.index(row.drivers_for)]
     assert sum(length for _, length, _ in bars) == pytest.approx(margin - row.base_value)
-    assert chart.picture_of(answer).axis == f"log-odds of {row.drivers_for}"
+    picture = chart.picture_of(answer)
+    assert picture.axis == f"log-odds of {row.drivers_for}"
+    assert picture.marks[-1].note == f"{margin:.2f} ({round(row.confidence * 100)}%)"
 
 
-def test_a_multiclass_margin_the_reply_does_not_tell_stops_at_the_fields_shown_and_says_so(bot):
-    answer = bot.handle("predict iris: 5.1, 3.5, 1.4, 0.2")
+def test_a_multiclass_answer_kept_from_before_rows_carried_their_output_stops_at_the_fields_shown(bot):
+    kept = bot.handle("predict iris: 5.1, 3.5, 1.4, 0.2").to_dict()
+    for row in kept["body"]["rows"]:
+        del row["output"]
+    answer = reply.Reply.from_dict(kept)
     row = answer.body.rows[0]
     labels, bars = bars_of(answer)
     assert labels[-1] == "fields shown" and "other fields" not in labels
@@ -167,7 +175,7 @@ def test_a_drawing_that_fails_is_logged_and_gives_no_chart(bot, monkeypatch, cap
     def broken(picture):
         raise RuntimeError("no canvas today")
 
-    monkeypatch.setattr(chart, "figure_of", broken)
+    monkeypatch.setattr(drawing, "drawing_of", broken)
     with caplog.at_level(logging.ERROR, logger="bot.render.chart"):
         assert chart.chart_of(answer) is None
     [record] = caplog.records
@@ -183,21 +191,22 @@ def test_a_row_whose_chance_is_certain_has_no_log_odds_to_end_at():
                                                          drivers_for="a"), "raw score"), 0.0)
 
 
-def test_importing_the_chart_module_imports_no_matplotlib():
-    result = subprocess.run([sys.executable, "-c", "import sys, bot.render.chart; print('matplotlib' in sys.modules)"],
-                            capture_output=True, text=True, timeout=60, check=False)
+def test_importing_the_chart_module_imports_neither_matplotlib_nor_pillow():
+    program = "import sys, bot.render.chart; print(sorted({'matplotlib', 'PIL'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "[]"
 
 
 def test_answering_a_prediction_without_showing_its_chart_never_loads_the_drawing_backend(demo_dir):
-    """shap imports matplotlib itself, so what a reply without a chart must not do is draw: load the Agg canvas."""
+    """shap imports matplotlib (and with it Pillow's Image) itself, so what a reply without a chart must not do is
+    draw: load Pillow's ImageDraw."""
     program = ("import sys\n"
                "from bot.core import Bot\nfrom bot.render import chart, text\nfrom scoring.registry import Registry\n"
                f"registry = Registry({str(demo_dir)!r})\nregistry.refresh()\n"
                f"answer = Bot(registry).handle({CHURN!r})\n"
                "assert chart.draws(answer) and text.render(answer)\n"
-               "print('matplotlib.backends.backend_agg' in sys.modules)\n")
+               "print('PIL.ImageDraw' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120,
                             check=False)
     assert result.returncode == 0, result.stderr

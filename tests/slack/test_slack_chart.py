@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-import bot.render.chart
+import bot.render.drawing
 from bot.core import Bot
 from bot.render.slack import chart_command
 from bot.slack.incoming import SlashCommand, slash_command
@@ -139,12 +139,12 @@ def test_a_click_on_someone_else_s_prediction_elsewhere_is_refused_privately_and
 
 @pytest.fixture
 def unable_to_draw(monkeypatch):
-    """matplotlib fails as it writes the PNG, as a missing font or a full disk would make it."""
+    """Pillow fails as it writes the PNG, as a missing font or a full disk would make it."""
 
-    def broken(figure):
+    def broken(drawn):
         raise RuntimeError("the canvas fell over")
 
-    monkeypatch.setattr(bot.render.chart, "png", broken)
+    monkeypatch.setattr(bot.render.drawing, "png", broken)
 
 
 def test_a_chart_that_fails_to_draw_is_apologised_for_privately_logged_and_not_uploaded(charting, unable_to_draw,
@@ -183,7 +183,7 @@ def test_a_chart_slack_will_not_take_is_explained_privately(charting):
 
 def test_answers_that_show_no_chart_draw_none(charting, monkeypatch):
     drawn = []
-    monkeypatch.setattr(bot.render.chart, "figure_of", lambda picture: drawn.append(picture))
+    monkeypatch.setattr(bot.render.drawing, "drawing_of", lambda picture: drawn.append(picture))
     event = charting.mention(ASKED, channel="C21")
     charting.event(event)
     charting.response(charting.command(f"public {ASKED}", channel_id="C21"))
